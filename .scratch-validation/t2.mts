@@ -1,0 +1,10 @@
+let t = performance.now();
+const lap = (l: string) => { const n = performance.now(); console.log(l, (n - t).toFixed(0)); t = n; };
+await import('fhirpath'); await import('fhirpath/fhir-context/r4'); lap('fhirpath import');
+const { loadSchemaValidator } = await import('/work/main/server/validation/schema-layer.ts'); lap('mod');
+loadSchemaValidator('/work/main/node_modules/.cache/titrate/validation'); lap('schema');
+const fs = await import('node:fs');
+JSON.parse(fs.readFileSync('/work/main/node_modules/.cache/titrate/validation/core-definitions.json','utf8')); lap('core json');
+JSON.parse(fs.readFileSync('/work/main/node_modules/.cache/titrate/validation/us-core.json','utf8')); lap('uscore json');
+const { createValidator } = await import('/work/main/server/validation/validator.ts'); lap('import validator');
+await createValidator(); lap('create');

@@ -1,0 +1,92 @@
+// Bearer token → SmartPrincipal for the FHIR layer. Rejections are FhirError('unauthorized') with a reason.
+import { FhirError } from '../fhir/errors.ts';
+import type { Principal } from '../fhir/context.ts';
+import type { AuthStore } from './auth-store.ts';
+import { parseResourceScope, splitScopes, type ResourceScope } from './scopes.ts';
+import { TokenError, type TokenService } from './tokens.ts';
+
+/** A Principal with what a SMART access token carries. */
+export interface SmartPrincipal extends Principal {
+  readonly kind: 'user' | 'patient' | 'system';
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly resourceScopes: readonly ResourceScope[];
+  /** Token subject: user id, or client_id for backend services. */
+  readonly subject: string;
+  /** fhirUser as a relative reference (Practitioner/…), for audit. */
+  readonly fhirUser?: string;
+  readonly encounter?: string;
+  readonly grantId: string;
+  readonly tokenId: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+export function isSmartPrincipal(p: Principal): p is SmartPrincipal {
+  return Array.isArray((p as SmartPrincipal).resourceScopes);
+}
+
+const ACTIVE_CACHE_MS = 2_000;
+
+/** Remembers recently confirmed active grants for a moment so each request does not hit the database. */
+export class GrantStatusCache {
+  private readonly active = new Map<string, number>();
+
+  constructor(private readonly store: AuthStore) {}
+
+  async isActive(grantId: string): Promise<boolean> {
+    const t = Date.now();
+    const seen = this.active.get(grantId);
+    if (seen !== undefined && t - seen < ACTIVE_CACHE_MS) return true;
+    const ok = await this.store.isGrantActive(grantId);
+    if (ok) {
+      if (this.active.size > 50_000) this.active.clear();
+      this.active.set(grantId, t);
+    } else this.active.delete(grantId);
+    return ok;
+  }
+
+  forget(grantId: string): void {
+    this.active.delete(grantId);
+  }
+}
+
+export function createAuthenticate(tokens: TokenService, grants: GrantStatusCache) {
+  return async function authenticate(authorizationHeader: string | undefined): Promise<SmartPrincipal> {
+    if (!authorizationHeader) throw new FhirError('unauthorized', 'no bearer token');
+    const m = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)\s*$/i.exec(authorizationHeader);
+    if (!m) throw new FhirError('unauthorized', 'Authorization must be a Bearer token');
+    let claims;
+    try {
+      claims = await tokens.verifyAccessToken(m[1]);
+    } catch (err) {
+      throw new FhirError('unauthorized', err instanceof TokenError ? err.message : 'access token invalid');
+    }
+    if (!(await grants.isActive(claims.gid))) throw new FhirError('unauthorized', 'access token revoked');
+    const scopes = splitScopes(claims.scope);
+    const fhirUser = claims.fhirUser?.startsWith(`${tokens.fhirBase}/`) ? claims.fhirUser.slice(tokens.fhirBase.length + 1) : claims.fhirUser;
+    const patientUser = fhirUser?.startsWith('Patient/') ? fhirUser.slice(8) : undefined;
+    const kind = claims.grant_type === 'client_credentials' ? 'system' : patientUser !== undefined ? 'patient' : isPatientOnly(scopes, claims.patient) ? 'patient' : 'user';
+    return {
+      kind,
+      clientId: claims.client_id,
+      patient: patientUser ?? claims.patient,
+      fhirUser,
+      scopes,
+      resourceScopes: scopes.map(parseResourceScope).filter((s): s is ResourceScope => s !== undefined),
+      subject: claims.sub as string,
+      encounter: claims.encounter,
+      grantId: claims.gid,
+      tokenId: claims.jti as string,
+      expiresAt: claims.exp as number,
+    };
+  };
+}
+
+function isPatientOnly(scopes: readonly string[], patient: string | undefined): boolean {
+  if (patient === undefined) return false;
+  return !scopes.some((s) => {
+    const p = parseResourceScope(s);
+    return p !== undefined && p.context !== 'patient';
+  });
+}

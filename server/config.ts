@@ -1,0 +1,51 @@
+// Config: the only reader of process.env — typed, validated, frozen (SPEC §3 "Configuration").
+import path from 'node:path';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicBaseUrl: string;
+  readonly databaseUrl: string | undefined;
+  readonly sqlitePath: string;
+  readonly auth: 'smart' | 'off';
+  readonly smartClients: string | undefined;
+  readonly demo: boolean;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  readonly frameAncestors: string;
+}
+
+export class ConfigError extends Error {}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0–65535, got ${env.PORT}`);
+  const host = env.HOST ?? '127.0.0.1';
+  const auth = (env.AUTH ?? 'smart') as Config['auth'];
+  if (auth !== 'smart' && auth !== 'off') throw new ConfigError(`AUTH must be smart or off, got ${env.AUTH}`);
+  if (auth === 'off' && !LOOPBACK.has(host)) throw new ConfigError('AUTH=off is only allowed with a loopback HOST');
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.has(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}`);
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const sqlitePath = env.SQLITE_PATH ?? './data/titrate.sqlite';
+  const config: Config = {
+    port,
+    host,
+    publicBaseUrl,
+    databaseUrl,
+    sqlitePath: sqlitePath === ':memory:' ? sqlitePath : path.resolve(sqlitePath),
+    auth,
+    smartClients: env.SMART_CLIENTS || undefined,
+    demo: env.DEMO === '1' || env.DEMO === 'true',
+    logLevel,
+    bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
+    frameAncestors: env.FRAME_ANCESTORS ?? "'self'",
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,28 @@
+// create: POST [type], with conditional create through If-None-Exist (R4 http.html#create, #ccreate).
+import { FhirError } from '../errors.ts';
+import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../context.ts';
+import { bodyResource, resourceHeaders, writeResponse } from '../representation.ts';
+import { findMatches, parseCriteria } from '../conditional.ts';
+import { newId } from '../ids.ts';
+import { assertValid } from '../validate.ts';
+
+/** Checks a resource for create and returns it ready to store (the client's id is ignored, as R4 says). */
+export function prepareCreate(ctx: FhirContext, req: FhirRequest, type: string): Record<string, unknown> {
+  const resource = bodyResource(req, type);
+  assertValid(ctx, resource, 'create');
+  return resource;
+}
+
+export async function createResource(ctx: FhirContext, req: FhirRequest, p: RouteParams): Promise<FhirResponse> {
+  const type = p.type!;
+  const resource = prepareCreate(ctx, req, type);
+  if (req.headers.ifNoneExist) {
+    const matches = await findMatches(ctx, type, parseCriteria(req.headers.ifNoneExist));
+    if (matches.length > 1) throw new FhirError('multiple-matches', `If-None-Exist matched more than one ${type}`);
+    if (matches.length === 1) {
+      return { status: 200, headers: resourceHeaders(ctx, matches[0], true), body: matches[0].json! };
+    }
+  }
+  const { stored } = await ctx.store.put(type, newId(), resource, ctx.now().toISOString(), { mustNotExist: true });
+  return writeResponse(ctx, req, stored, 201, `Created ${type}/${stored.id}`);
+}

@@ -1,0 +1,50 @@
+// search: GET [type]?…, POST [type]/_search, compartment search — SearchResult → searchset Bundle.
+import { FhirError } from '../errors.ts';
+import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../context.ts';
+import { fullUrlOf, linkUrl, parseStored } from '../bundle-entry.ts';
+
+function isStrict(req: FhirRequest): boolean {
+  return /handling=strict/i.test(req.headers.prefer ?? '');
+}
+
+function searchParams(req: FhirRequest): [string, string][] {
+  const params = [...req.query];
+  if (req.method === 'POST') {
+    const ct = req.headers.contentType ?? '';
+    if (!/application\/x-www-form-urlencoded/i.test(ct)) {
+      throw new FhirError('unsupported-media-type', 'POST _search takes application/x-www-form-urlencoded');
+    }
+    params.push(...[...new URLSearchParams(typeof req.body === 'string' ? req.body : '')]);
+  }
+  return params.filter(([k]) => k !== '_format' && k !== '_pretty');
+}
+
+export async function searchInteraction(ctx: FhirContext, req: FhirRequest, p: RouteParams): Promise<FhirResponse> {
+  const compartment = p.compartmentType ? { type: p.type!, id: p.id! } : undefined;
+  const type = p.compartmentType ?? p.type;
+  const result = await ctx.search.search(ctx.store, { type, params: searchParams(req), compartment, strict: isStrict(req) });
+  const path = compartment ? `${compartment.type}/${compartment.id}/${type}` : (type ?? '');
+  const link = [{ relation: 'self', url: linkUrl(ctx, path, result.self) }];
+  if (result.next) link.push({ relation: 'next', url: linkUrl(ctx, path, result.next) });
+  const shape = { summary: result.summary, elements: result.elements };
+  const entry: Record<string, unknown>[] = result.matches.map((s) => ({
+    fullUrl: fullUrlOf(ctx, s.type, s.id),
+    resource: parseStored(s, shape),
+    search: { mode: 'match' },
+  }));
+  for (const s of result.includes) entry.push({ fullUrl: fullUrlOf(ctx, s.type, s.id), resource: parseStored(s), search: { mode: 'include' } });
+  if (result.warnings.length) {
+    entry.push({
+      resource: {
+        resourceType: 'OperationOutcome',
+        issue: result.warnings.map((w) => ({ severity: 'warning', code: 'not-supported', diagnostics: w })),
+      },
+      search: { mode: 'outcome' },
+    });
+  }
+  const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
+  if (result.total !== undefined) bundle.total = result.total;
+  bundle.link = link;
+  if (!result.countOnly) bundle.entry = entry;
+  return { status: 200, body: bundle };
+}

@@ -1,0 +1,89 @@
+// The whole URL table of the server (SPEC §4). FHIR paths below /fhir go through the interaction table.
+import express, { type Express, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { FhirContext, Principal, ResourceValidator } from '../fhir/context.ts';
+import type { Interaction } from '../fhir/interaction-table.ts';
+import { dispatch } from '../fhir/dispatch.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+import type { SearchEngine } from '../search/engine.ts';
+import { createErrorHandler } from './error-handler.ts';
+import { sendFhir, toFhirRequest } from './fhir-io.ts';
+import { Metrics } from './metrics.ts';
+
+export interface RouteDeps {
+  log: Logger;
+  store: ResourceStore;
+  search: SearchEngine;
+  table: readonly Interaction[];
+  baseUrl: string;
+  now: () => Date;
+  bodyLimitBytes: number;
+  frameAncestors: string;
+  validator?: ResourceValidator;
+  /** Resolves the caller; absent means AUTH=off (full access). */
+  authenticate?: (req: Request) => Promise<Principal>;
+  /** Extra routers mounted before /fhir (auth server, CDS Hooks, the app). */
+  mounts?: { path: string; router: express.RequestHandler }[];
+  ready: () => Promise<boolean>;
+}
+
+const FULL_ACCESS: Principal = { kind: 'system', clientId: 'auth-off' };
+const REQUEST_ID = /^[A-Za-z0-9\-._]{1,64}$/;
+
+export function mountRoutes(app: Express, deps: RouteDeps): void {
+  const metrics = new Metrics();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Content-Security-Policy', `frame-ancestors ${deps.frameAncestors}`);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => metrics.observe(req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await deps.ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable' });
+  });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render());
+  });
+  for (const m of deps.mounts ?? []) app.use(m.path, m.router);
+
+  const fhir = express.Router();
+  fhir.use(express.text({ type: () => true, limit: deps.bodyLimitBytes }));
+  fhir.use(async (req: Request, res: Response) => {
+    const requestId = String(res.getHeader('X-Request-Id'));
+    const principal = deps.authenticate ? await deps.authenticate(req) : FULL_ACCESS;
+    const ctx: FhirContext = {
+      requestId,
+      log: deps.log.child({ requestId }),
+      store: deps.store,
+      search: deps.search,
+      baseUrl: deps.baseUrl,
+      now: deps.now,
+      principal,
+      validator: deps.validator,
+    };
+    const fr = toFhirRequest(req);
+    const response = await dispatch(ctx, deps.table, fr);
+    sendFhir(res, response, fr.query);
+  });
+  app.use('/fhir', fhir);
+  app.use((_req, res) => {
+    res.status(404).type('application/fhir+json').send(
+      JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such endpoint' }] }),
+    );
+  });
+  app.use(createErrorHandler(deps.log));
+}

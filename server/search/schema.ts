@@ -1,0 +1,45 @@
+// Search index tables, one per value type, identical on SQLite and PostgreSQL but for the text collation.
+import type { Dialect } from '../store/driver.ts';
+import type { Migration } from '../store/migrations.ts';
+
+/** Columns after the common (res_type, res_id, param, grp) prefix; `grp` ties the parts of one composite value. */
+export const INDEX_TABLES = {
+  sp_token: ['system', 'code', 'text'],
+  sp_string: ['value', 'exact'],
+  sp_date: ['lo', 'hi'],
+  sp_ref: ['target_type', 'target_id', 'url'],
+  sp_quantity: ['value', 'system', 'code', 'nvalue', 'ncode'],
+  sp_number: ['value'],
+  sp_uri: ['value'],
+} as const;
+
+export type IndexTable = keyof typeof INDEX_TABLES;
+export const COMMON_COLUMNS = ['res_type', 'res_id', 'param', 'grp'] as const;
+
+function ddl(d: Dialect): string[] {
+  // Byte-order collation on PostgreSQL so prefix ranges (value >= 'smi' AND value < 'smj') mean what they say.
+  const t = d.name === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
+  const num = 'DOUBLE PRECISION';
+  const common = `res_type ${t} NOT NULL, res_id ${t} NOT NULL, param ${t} NOT NULL, grp INTEGER NOT NULL`;
+  return [
+    `CREATE TABLE IF NOT EXISTS sp_token (${common}, system ${t} NOT NULL, code ${t}, text ${t})`,
+    `CREATE INDEX IF NOT EXISTS sp_token_value ON sp_token (res_type, param, code, system, res_id)`,
+    `CREATE TABLE IF NOT EXISTS sp_string (${common}, value ${t} NOT NULL, exact ${t} NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS sp_string_value ON sp_string (res_type, param, value, res_id)`,
+    `CREATE TABLE IF NOT EXISTS sp_date (${common}, lo ${t} NOT NULL, hi ${t} NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS sp_date_value ON sp_date (res_type, param, lo, hi, res_id)`,
+    `CREATE TABLE IF NOT EXISTS sp_ref (${common}, target_type ${t}, target_id ${t}, url ${t})`,
+    `CREATE INDEX IF NOT EXISTS sp_ref_value ON sp_ref (res_type, param, target_id, target_type, res_id)`,
+    `CREATE INDEX IF NOT EXISTS sp_ref_url ON sp_ref (res_type, param, url) WHERE url IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS sp_quantity (${common}, value ${num} NOT NULL, system ${t} NOT NULL, code ${t} NOT NULL, nvalue ${num} NOT NULL, ncode ${t} NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS sp_quantity_value ON sp_quantity (res_type, param, value)`,
+    `CREATE INDEX IF NOT EXISTS sp_quantity_norm ON sp_quantity (res_type, param, ncode, nvalue)`,
+    `CREATE TABLE IF NOT EXISTS sp_number (${common}, value ${num} NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS sp_number_value ON sp_number (res_type, param, value)`,
+    `CREATE TABLE IF NOT EXISTS sp_uri (${common}, value ${t} NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS sp_uri_value ON sp_uri (res_type, param, value)`,
+    ...Object.keys(INDEX_TABLES).map((name) => `CREATE INDEX IF NOT EXISTS ${name}_res ON ${name} (res_type, res_id)`),
+  ];
+}
+
+export const SEARCH_MIGRATIONS: readonly Migration[] = [{ name: '100-search-index', statements: ddl }];

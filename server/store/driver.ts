@@ -1,0 +1,28 @@
+// SqlDriver: the storage port. Two drivers (sqlite.ts, postgres.ts) speak one SQL text with `?` placeholders.
+export type SqlValue = string | number | bigint | null | Buffer;
+export type Row = Record<string, unknown>;
+
+/** Statements inside one transaction. Kept minimal so better-sqlite3 can run them synchronously. */
+export interface SqlTx {
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+  /** Inserts many rows into one table (a prepared loop on SQLite, multi-row VALUES on PostgreSQL). */
+  insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void>;
+}
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Case-insensitive LIKE operator. */
+  readonly ilike: string;
+  /** Insert-or-ignore prefix/suffix handled by callers through `onConflictDoNothing`. */
+  readonly onConflictDoNothing: string;
+}
+
+export interface SqlDriver extends SqlTx {
+  readonly dialect: Dialect;
+  /** Runs fn in one transaction; rolls back when fn throws. Writers are serialised per driver. */
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /** Runs a multi-statement script (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,120 @@
+// Invariant evaluation: ElementDefinition.constraint expressions compiled once with fhirpath, with a
+// synchronous resolve() (reference notes §3) and native versions of the per-element/narrative rules.
+import fhirpath from 'fhirpath';
+import r4model from 'fhirpath/fhir-context/r4';
+
+type Compiled = (data: unknown, env?: Record<string, unknown>) => unknown[];
+
+export interface ResolveScope {
+  root: Record<string, any>;
+  resolveReference?: (reference: string) => fhir4.Resource | undefined;
+}
+
+/**
+ * Constraints handled natively by the walker (every element / every resource, so fhirpath would
+ * dominate the cost) or not evaluable without external content.
+ */
+export const NATIVE_KEYS = new Set(['ele-1', 'ext-1', 'dom-2', 'dom-3', 'dom-4', 'dom-5', 'dom-6', 'txt-1', 'txt-2']);
+
+let scope: ResolveScope | undefined;
+
+const ResourceNode = (
+  fhirpath.evaluate({ resourceType: 'Basic' }, 'Basic', undefined, r4model, { resolveInternalTypes: false })[0] as {
+    constructor: { makeResNode: (...a: unknown[]) => unknown };
+  }
+).constructor;
+
+function referenceString(item: any): string | undefined {
+  const data = item?.data !== undefined ? item.data : item;
+  if (typeof data === 'string') return data;
+  if (data && typeof data.reference === 'string') return data.reference;
+  return undefined;
+}
+
+/** `Patient/1`, `http://x/fhir/Patient/1/_history/2`, `#med`, `urn:uuid:…` → a resource or a typed stub */
+export function resolveWithin(current: ResolveScope | undefined, ref: string): Record<string, any> | undefined {
+  if (!current) return undefined;
+  const root = current.root;
+  if (ref.startsWith('#')) {
+    return (root.contained as any[] | undefined)?.find((c) => c?.id === ref.slice(1));
+  }
+  if (root.resourceType === 'Bundle' && Array.isArray(root.entry)) {
+    const hit = root.entry.find((e: any) => e?.fullUrl === ref || (e?.resource && `${e.resource.resourceType}/${e.resource.id}` === ref));
+    if (hit?.resource) return hit.resource;
+  }
+  const found = current.resolveReference?.(ref);
+  if (found) return found as Record<string, any>;
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
+  return m ? { resourceType: m[1], id: m[2] } : undefined;
+}
+
+const invocationTable = {
+  resolve: {
+    fn(this: unknown, inputs: unknown[]) {
+      const out: unknown[] = [];
+      for (const input of inputs) {
+        const ref = referenceString(input);
+        const target = ref ? resolveWithin(scope, ref) : undefined;
+        if (target) out.push(ResourceNode.makeResNode(this, target, null, null, null, null));
+      }
+      return out;
+    },
+    arity: { 0: [] },
+    internalStructures: true,
+  },
+};
+
+export interface ConstraintFailure {
+  failed: boolean;
+  /** compile/evaluation problem: the invariant could not be checked */
+  error?: string;
+}
+
+export class InvariantEngine {
+  private readonly compiled = new Map<string, Compiled | Error>();
+
+  compile(base: string, expression: string): Compiled | Error {
+    const key = `${base}\u0000${expression}`;
+    let fn = this.compiled.get(key);
+    if (!fn) {
+      try {
+        fn = fhirpath.compile({ base, expression }, r4model, { userInvocationTable: invocationTable as never, traceFn: () => undefined }) as Compiled;
+      } catch (e) {
+        fn = e instanceof Error ? e : new Error(String(e));
+      }
+      this.compiled.set(key, fn);
+    }
+    return fn;
+  }
+
+  /** evaluates a constraint on one node; a constraint holds when the result is exactly [true] or empty */
+  check(base: string, expression: string, node: unknown, env: ResolveScope & { resource: unknown }): ConstraintFailure {
+    const fn = this.compile(base, expression);
+    if (fn instanceof Error) return { failed: false, error: fn.message };
+    const previous = scope;
+    scope = env;
+    try {
+      const result = fn(node, { resource: env.resource, rootResource: env.root });
+      if (result.length === 0) return { failed: false };
+      return { failed: !(result.length === 1 && result[0] === true) };
+    } catch (e) {
+      return { failed: false, error: e instanceof Error ? e.message : String(e) };
+    } finally {
+      scope = previous;
+    }
+  }
+}
+
+/** Runs an arbitrary FHIRPath expression on a resource (used by profile rules and tests). */
+export function evaluatePath(resource: unknown, expression: string, env: ResolveScope): unknown[] {
+  const previous = scope;
+  scope = env;
+  try {
+    return fhirpath.evaluate(resource as object, expression, { resource, rootResource: env.root }, r4model, {
+      userInvocationTable: invocationTable as never,
+      traceFn: () => undefined,
+    }) as unknown[];
+  } finally {
+    scope = previous;
+  }
+}

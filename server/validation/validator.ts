@@ -1,0 +1,129 @@
+// createValidator: schema (layer 1) + core StructureDefinitions (layer 2) + claimed profiles (layer 3).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildValidationCache, defaultCacheDir, isCacheCurrent, type CoreDefinitions, type UsCoreDefinitions } from './build-schema.ts';
+import { checkBundle } from './bundle-rules.ts';
+import type { TypeTable } from './element-table.ts';
+import { InvariantEngine } from './invariants.ts';
+import { loadProfiles, defaultProfilesDir, type LoadedProfiles } from './profiles.ts';
+import { checkSchema, loadSchemaValidator } from './schema-layer.ts';
+import { checkDomainResource, walkTable, type WalkerDeps, type WalkState } from './structure-walker.ts';
+import { Terminology } from './terminology.ts';
+import type { CreateValidatorOptions, ValidateOptions, ValidationIssue, Validator } from './types.ts';
+
+export type { ValidationIssue, Validator, ValidateOptions, CreateValidatorOptions } from './types.ts';
+
+function loadJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export async function createValidator(opts: CreateValidatorOptions = {}): Promise<Validator> {
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  if (!isCacheCurrent(cacheDir)) buildValidationCache({ dir: cacheDir });
+  const schema = loadSchemaValidator(cacheDir);
+  const core = loadJson<CoreDefinitions>(join(cacheDir, 'core-definitions.json'));
+  const usCorePath = join(cacheDir, 'us-core.json');
+  const usCore = opts.usCore !== false && existsSync(usCorePath) ? loadJson<UsCoreDefinitions>(usCorePath) : undefined;
+
+  const byUrl = new Map<string, TypeTable>();
+  const coreConstraintKeys = new Set<string>();
+  for (const t of Object.values(core.types)) {
+    byUrl.set(t.url, t);
+    for (const el of t.elements) for (const c of el.constraints ?? []) coreConstraintKeys.add(c.key);
+  }
+  for (const t of Object.values(core.extensions)) byUrl.set(t.url, t);
+  for (const t of core.coreProfiles) byUrl.set(t.url, t);
+  for (const t of usCore?.profiles ?? []) byUrl.set(t.url, t);
+
+  const profiles: LoadedProfiles = loadProfiles(opts.profilesDir ?? defaultProfilesDir(), core);
+  for (const t of profiles.tables) byUrl.set(t.url, t);
+  const terminology = new Terminology([core.codeSets, usCore?.codeSets ?? {}, profiles.codeSets]);
+  const deps: WalkerDeps = { core: core.types, byUrl, terminology, invariants: new InvariantEngine(), coreConstraintKeys };
+
+  function validateResource(
+    res: Record<string, any>,
+    path: string,
+    container: Record<string, any> | undefined,
+    extraProfiles: string[],
+    st: Omit<WalkState, 'resource' | 'profileMode' | 'validateNested'>,
+  ): void {
+    const rt = res.resourceType;
+    const table = typeof rt === 'string' ? core.types[rt] : undefined;
+    if (!table) return; // the schema reports unknown resource types
+    const state: WalkState = {
+      ...st,
+      scope: { ...st.scope, root: container ?? res },
+      resource: res,
+      profileMode: false,
+      validateNested: (nested, nestedPath, parent) => {
+        if (!nested || typeof nested !== 'object' || Array.isArray(nested)) return;
+        const inContained = /\.contained\[\d+\]$/.test(nestedPath);
+        validateResource(nested as Record<string, any>, nestedPath, inContained ? parent : undefined, [], st);
+      },
+    };
+    walkTable(deps, state, table, res, path);
+    checkDomainResource(state, res, path, container !== undefined);
+    if (rt === 'Bundle') state.issues.push(...checkBundle(res, path));
+    const claimed = [...(Array.isArray(res.meta?.profile) ? res.meta.profile : []), ...extraProfiles];
+    for (const raw of new Set(claimed)) {
+      if (typeof raw !== 'string') continue;
+      const url = raw.split('|')[0];
+      const profile = byUrl.get(url);
+      if (!profile) {
+        state.issues.push({
+          severity: 'warning',
+          code: 'not-supported',
+          diagnostics: `Profile ${url} is not known to this server; the resource was not checked against it`,
+          expression: [`${path}.meta.profile`],
+        });
+        continue;
+      }
+      if (profile.derivation !== 'constraint' || profile.type !== rt) continue;
+      walkTable(deps, { ...state, profileMode: true, profileUrl: url }, profile, res, path);
+    }
+  }
+
+  return {
+    validate(resource: unknown, vopts: ValidateOptions = {}): ValidationIssue[] {
+      if (vopts.mode === 'delete') return [];
+      if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
+        return [{ severity: 'fatal', code: 'structure', diagnostics: 'A resource must be a JSON object', expression: [] }];
+      }
+      const res = resource as Record<string, any>;
+      if (typeof res.resourceType !== 'string') {
+        return [{ severity: 'fatal', code: 'structure', diagnostics: 'The JSON object has no resourceType', expression: [] }];
+      }
+      const issues: ValidationIssue[] = [];
+      try {
+        const schemaIssues = checkSchema(schema, res);
+        issues.push(...schemaIssues);
+        if (vopts.mode === 'update' && !res.id) {
+          issues.push({ severity: 'error', code: 'required', diagnostics: 'An update must carry the resource id', expression: [`${res.resourceType}.id`] });
+        }
+        const walked: ValidationIssue[] = [];
+        validateResource(res, res.resourceType, undefined, vopts.profiles ?? [], {
+          issues: walked,
+          seen: new Set(),
+          scope: { root: res, resolveReference: vopts.resolveReference },
+        });
+        const schemaKeys = new Set(schemaIssues.map((i) => `${i.code}|${i.expression[0]}`));
+        for (const i of walked) if (!schemaKeys.has(`${i.code}|${i.expression[0]}`)) issues.push(i);
+      } catch (e) {
+        // never throw for invalid input: a crash inside a rule becomes an issue
+        issues.push({
+          severity: 'error',
+          code: 'exception',
+          diagnostics: `Validation could not complete: ${e instanceof Error ? e.message : String(e)}`,
+          expression: [String(res.resourceType)],
+        });
+      }
+      return issues;
+    },
+    conformanceResources: () => profiles.resources.map((r) => structuredClone(r)),
+    profileUrls(type: string): string[] {
+      return [...byUrl.values()]
+        .filter((t) => t.derivation === 'constraint' && t.type === type && (profiles.urls.has(t.url) || t.url.includes('/us/core/')))
+        .map((t) => t.url);
+    },
+  };
+}
