@@ -1,0 +1,132 @@
+// npm run bench: Titrate (SQLite, and PostgreSQL when DATABASE_URL is set) against a bare Express route, one run,
+// autocannon load from this process; prints a table of throughput, p50/p99 and the ratio to bare Express (SPEC §8).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { startProcess, type Running } from './processes.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 32;
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+interface Row {
+  scenario: string;
+  db: string;
+  reqPerSec: number;
+  resourcesPerSec?: number;
+  p50: number;
+  p99: number;
+  ratio?: string;
+  errors: number;
+}
+
+async function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return autocannon({ duration: SECONDS, connections: CONNECTIONS, ...opts });
+}
+
+function row(scenario: string, db: string, r: autocannon.Result, perRequest = 1): Row {
+  return {
+    scenario,
+    db,
+    reqPerSec: Math.round(r.requests.average),
+    resourcesPerSec: perRequest > 1 ? Math.round(r.requests.average * perRequest) : undefined,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx,
+  };
+}
+
+function patientBody(i: number): string {
+  return JSON.stringify({ resourceType: 'Patient', identifier: [{ system: 'http://hospital.example/mrn', value: `B${i}` }], name: [{ family: 'Load', given: ['Test'] }], gender: 'female', birthDate: '1980-01-01' });
+}
+
+function transactionBody(n: number): string {
+  const entry = Array.from({ length: n }, (_, i) => ({
+    fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    resource: i % 10 === 0
+      ? { resourceType: 'Patient', name: [{ family: `Ingest${i}` }], gender: 'male', birthDate: '1970-05-05' }
+      : {
+          resourceType: 'Observation',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '14334-7', display: 'Lithium [Moles/volume] in Serum or Plasma' }] },
+          subject: { reference: `urn:uuid:00000000-0000-4000-8000-${String(i - (i % 10)).padStart(12, '0')}` },
+          effectiveDateTime: '2026-01-01T08:00:00Z',
+          valueQuantity: { value: 0.8, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+        },
+    request: { method: 'POST', url: i % 10 === 0 ? 'Patient' : 'Observation' },
+  }));
+  return JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry });
+}
+
+async function benchTitrate(db: 'sqlite' | 'postgres', bare: autocannon.Result, port: number): Promise<{ rows: Row[]; startMs: number; rssMb?: number }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-bench-'));
+  const env: Record<string, string> = { PORT: String(port), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', SQLITE_PATH: path.join(dataDir, 'bench.sqlite') };
+  if (db === 'postgres') env.DATABASE_URL = process.env.DATABASE_URL!;
+  else env.DATABASE_URL = '';
+  const server: Running & { startMs: number } = await startProcess('server/main.ts', env, '/readyz');
+  const rows: Row[] = [];
+  try {
+    const base = `${server.url}/fhir`;
+    const created = await fetch(`${base}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: patientBody(0) });
+    const id = ((await created.json()) as { id: string }).id;
+    const read = await load({ url: `${base}/Patient/${id}` });
+    rows.push({ ...row('read by id', db, read), ratio: `${Math.round((100 * read.requests.average) / bare.requests.average)} %` });
+    let n = 0;
+    const create = await load({
+      url: `${base}/Patient`,
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+      setupClient: (client) => client.setBody(patientBody(++n)),
+      requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: patientBody(++n) }) }],
+    });
+    rows.push(row('single create', db, create));
+    const bundle = transactionBody(1000);
+    const ingest = await load({ url: base, method: 'POST', connections: 2, headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body: bundle });
+    rows.push(row('transaction ingest (1,000-entry bundles)', db, ingest, 1000));
+    return { rows, startMs: server.startMs, rssMb: server.rssMb() };
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['scenario', 'db', 'req/s', 'resources/s', 'p50 ms', 'p99 ms', 'vs bare Express', 'errors'];
+  const lines = rows.map((r) => [r.scenario, r.db, String(r.reqPerSec), r.resourcesPerSec ? String(r.resourcesPerSec) : '', String(r.p50), String(r.p99), r.ratio ?? '', String(r.errors)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(fmt(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const l of lines) console.log(fmt(l));
+}
+
+async function main(): Promise<void> {
+  console.log(`Titrate bench — ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${SECONDS}s per scenario, ${CONNECTIONS} connections`);
+  const bareProc = await startProcess('bench/bare-express.ts', { PORT: '18181' }, '/fhir/Patient/x');
+  let bare: autocannon.Result;
+  try {
+    console.log('… bare Express read');
+    bare = await load({ url: `${bareProc.url}/fhir/Patient/bench-patient` });
+  } finally {
+    await bareProc.stop();
+  }
+  const rows: Row[] = [{ ...row('read by id', 'bare Express', bare), ratio: '100 %' }];
+  const extras: string[] = [];
+  const dbs: ('sqlite' | 'postgres')[] = process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+  for (const [i, db] of dbs.entries()) {
+    console.log(`… Titrate on ${db}: read, create, transaction ingest`);
+    const r = await benchTitrate(db, bare, 18282 + i);
+    rows.push(...r.rows);
+    extras.push(`start to ready (${db}): ${r.startMs} ms (includes tsx start-up); RSS after load: ${r.rssMb ?? '?'} MB`);
+  }
+  printTable(rows);
+  for (const e of extras) console.log(e);
+  fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ at: new Date().toISOString(), rows, extras }, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
