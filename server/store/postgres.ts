@@ -4,29 +4,40 @@ import type { Dialect, Row, SqlDriver, SqlTx, SqlValue } from './driver.ts';
 
 const PG_DIALECT: Dialect = { name: 'postgres', ilike: 'ILIKE', onConflictDoNothing: 'ON CONFLICT DO NOTHING' };
 
-const rewritten = new Map<string, string>();
-function toPg(sql: string): string {
-  let out = rewritten.get(sql);
+interface Prepared {
+  name?: string;
+  text: string;
+}
+
+/** Beyond this many distinct texts (generated search SQL), statements run unnamed so memory stays bounded. */
+const MAX_PREPARED = 2000;
+
+// Each distinct SQL text becomes a named prepared statement (parsed once per connection, not per query).
+const prepared = new Map<string, Prepared>();
+function toPg(sql: string): Prepared {
+  let out = prepared.get(sql);
   if (out === undefined) {
     let n = 0;
-    out = sql.replace(/\?/g, () => `$${++n}`);
-    rewritten.set(sql, out);
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    if (prepared.size >= MAX_PREPARED) return { text };
+    out = { name: `t${prepared.size}`, text };
+    prepared.set(sql, out);
   }
   return out;
 }
 
 interface Queryable {
-  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  query(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult>;
 }
 
 function txOn(client: Queryable): SqlTx {
   return {
     async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      const res = await client.query(toPg(sql), params as unknown[]);
+      const res = await client.query({ ...toPg(sql), values: params as unknown[] });
       return res.rows as T[];
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
-      const res = await client.query(toPg(sql), params as unknown[]);
+      const res = await client.query({ ...toPg(sql), values: params as unknown[] });
       return { changes: res.rowCount ?? 0 };
     },
     async insertMany(table, columns, rows) {
