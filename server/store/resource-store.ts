@@ -56,11 +56,12 @@ function toStored(row: ResourceRow): StoredResource {
   };
 }
 
-function stamp(resource: Record<string, unknown>, id: string, version: number, lastUpdated: string): string {
+/** The resource as stored: id and meta.versionId/lastUpdated set; resourceType, id and meta first, as FHIR examples order them. */
+function stamp(resource: Record<string, unknown>, id: string, version: number, lastUpdated: string): { stamped: Record<string, unknown>; json: string } {
   const meta = { ...((resource.meta as Record<string, unknown> | undefined) ?? {}), versionId: String(version), lastUpdated };
-  // resourceType, id and meta first: the order FHIR examples use, so a round trip keeps the shape.
   const { resourceType, id: _ignored, meta: _oldMeta, ...rest } = resource;
-  return JSON.stringify({ resourceType, id, meta, ...rest });
+  const stamped = { resourceType, id, meta, ...rest };
+  return { stamped, json: JSON.stringify(stamped) };
 }
 
 export class ResourceStore {
@@ -143,7 +144,7 @@ export class ResourceStore {
           throw new StoreConflict('version-mismatch', current ?? undefined);
         }
         const version = current ? current.version + 1 : 1;
-        const json = stamp(resource, id, version, now);
+        const { stamped, json } = stamp(resource, id, version, now);
         if (current) {
           const { changes } = await store.db.run(
             'UPDATE resources SET version = ?, last_updated = ?, deleted = 0, content = ? WHERE type = ? AND id = ? AND version = ?',
@@ -162,7 +163,7 @@ export class ResourceStore {
           'INSERT INTO resource_history (type, id, version, last_updated, deleted, method, content) VALUES (?, ?, ?, ?, 0, ?, ?)',
           [type, id, version, now, current ? 'PUT' : 'POST', json],
         );
-        await store.index.write(store.db, type, id, JSON.parse(json) as Record<string, unknown>);
+        await store.index.write(store.db, type, id, stamped);
         return { stored: { type, id, version, lastUpdated: now, deleted: false, json }, created };
       }
       throw new StoreConflict('version-mismatch');
@@ -173,10 +174,12 @@ export class ResourceStore {
   async insertNew(items: { type: string; id: string; resource: Record<string, unknown> }[], now: string): Promise<StoredResource[]> {
     return this.transaction(async (store) => {
       const stored: StoredResource[] = [];
+      const stampedAll: Record<string, unknown>[] = [];
       const current: SqlValue[][] = [];
       const history: SqlValue[][] = [];
       for (const { type, id, resource } of items) {
-        const json = stamp(resource, id, 1, now);
+        const { stamped, json } = stamp(resource, id, 1, now);
+        stampedAll.push(stamped);
         current.push([type, id, 1, now, 0, json]);
         history.push([type, id, 1, now, 0, 'POST', json]);
         stored.push({ type, id, version: 1, lastUpdated: now, deleted: false, json });
@@ -184,7 +187,7 @@ export class ResourceStore {
       await store.db.insertMany('resources', ['type', 'id', 'version', 'last_updated', 'deleted', 'content'], current);
       await store.db.insertMany('resource_history', ['type', 'id', 'version', 'last_updated', 'deleted', 'method', 'content'], history);
       for (let i = 0; i < items.length; i++) {
-        await store.index.write(store.db, items[i].type, items[i].id, JSON.parse(stored[i].json!) as Record<string, unknown>);
+        await store.index.write(store.db, items[i].type, items[i].id, stampedAll[i]);
       }
       return stored;
     });
