@@ -1,7 +1,7 @@
 // Request authorization: does a token's scopes allow this FHIR interaction, and under which restrictions
 // (patient compartment, scope search filters)? Pure. v1 scopes are already mapped to cruds letters.
 import type { Principal } from '../fhir/context.ts';
-import { isInPatientCompartment } from './compartment.ts';
+import { isInPatientCompartment, PATIENT_COMPARTMENT_TYPES } from './compartment.ts';
 import { isSmartPrincipal } from './principal.ts';
 import { parseResourceScope, type Permission, type ResourceScope } from './scopes.ts';
 import { resourceMatchesFilters } from './scope-filter.ts';
@@ -64,6 +64,10 @@ export function permissionFor(access: AccessRequest): Permission {
   }
 }
 
+function isCompartmentType(type: string): boolean {
+  return type === 'Patient' || type === '*' || PATIENT_COMPARTMENT_TYPES.has(type);
+}
+
 function subsumes(a: Restriction, b: Restriction): boolean {
   return (a.patient === undefined || a.patient === b.patient) && a.filters.every(([k, v]) => b.filters.some(([k2, v2]) => k === k2 && v === v2));
 }
@@ -74,13 +78,19 @@ export function authorize(principal: Principal, access: AccessRequest): AccessDe
     ? principal.resourceScopes
     : (principal.scopes ?? []).map(parseResourceScope).filter((s): s is ResourceScope => s !== undefined);
   const needed = permissionFor(access);
+  // `fhirUser`: permission to retrieve the signed-in user's own resource (scopes-and-launch-context).
+  if (needed === 'r' && access.id !== undefined && principal.fhirUser === `${access.type}/${access.id}` && principal.scopes?.includes('fhirUser')) {
+    return { allowed: true, restrictions: [] };
+  }
   const restrictions: Restriction[] = [];
   for (const s of scopes) {
     if (!s.permissions.includes(needed)) continue;
     if (s.type !== '*' && s.type !== access.type) continue;
     if (principal.kind === 'system' ? s.context !== 'system' : s.context === 'system') continue;
-    // patient/ scopes, and every scope of a patient user, are bound to the token's patient.
-    const bound = s.context === 'patient' || principal.kind === 'patient';
+    // patient/ scopes, and every scope of a patient user, are bound to the token's patient — for types that
+    // can be patient data. Shared types outside the compartment (Medication, Practitioner, Organization,
+    // Location, terminology) stay readable, as US Core clients expect when following references.
+    const bound = (s.context === 'patient' || principal.kind === 'patient') && isCompartmentType(access.type);
     if (bound && principal.patient === undefined) continue;
     restrictions.push({ ...(bound && { patient: principal.patient }), filters: s.filters });
   }
@@ -88,7 +98,7 @@ export function authorize(principal: Principal, access: AccessRequest): AccessDe
     return { allowed: false, kind: 'forbidden', reason: `no granted scope allows ${needed} on ${access.type}` };
   }
   // Filters already imposed by the search itself need no second application.
-  const params = access.searchParams ?? [];
+  const params = access.interaction === 'search' ? (access.searchParams ?? []) : [];
   const effective = restrictions
     .map((r) => ({ ...r, filters: r.filters.filter(([k, v]) => !params.some(([k2, v2]) => k === k2 && v === v2)) }))
     .filter((r, i, all) => !all.some((o, j) => j !== i && subsumes(o, r) && !(subsumes(r, o) && j > i)));

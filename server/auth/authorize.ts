@@ -2,15 +2,15 @@
 // launch through sign-in, then patient and scope choice (https://hl7.org/fhir/smart-app-launch/app-launch.html).
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import type { AuthStore } from './auth-store.ts';
+import { randomToken, type AuthStore } from './auth-store.ts';
 import { checkAuthorizeRequest, redirectWith, type PendingAuthorization } from './authorize-request.ts';
 import type { ClientRegistry } from './clients.ts';
+import type { AuditHook } from './audit-hook.ts';
 import type { Endpoints } from './discovery.ts';
 import type { AuthenticatedUser, Grant, LaunchContext } from './grant.ts';
 import { consentPage, errorPage, loginPage } from './pages.ts';
 import { parseResourceScope } from './scopes.ts';
 import type { PatientChoice, UserAuthenticator } from './users.ts';
-import { randomToken } from './auth-store.ts';
 
 export const CODE_TTL_SECONDS = 60;
 const REQUEST_TTL_SECONDS = 600;
@@ -26,6 +26,7 @@ export interface AuthorizeDeps {
   readonly log: Logger;
   readonly now: () => Date;
   readonly styleUrl: string;
+  readonly audit: AuditHook;
 }
 
 const LOGIN_PATH = '/auth/authorize/login';
@@ -84,9 +85,12 @@ export function createAuthorizeHandlers(deps: AuthorizeDeps) {
     const { pending, client } = check;
     if (pending.launch !== undefined) {
       const launch = await deps.store.useLaunch(pending.launch);
-      if (!launch?.fhirUser) return deny(res, pending, 'invalid_request', 'launch is unknown, expired or already used');
-      const { fhirUser, ...context } = launch;
+      if (!launch?.fhirUser || (launch.client_id !== undefined && launch.client_id !== client.client_id)) {
+        return deny(res, pending, 'invalid_request', 'launch is unknown, expired or already used');
+      }
+      const { fhirUser, client_id: _boundClient, ...context } = launch;
       const user: AuthenticatedUser = { sub: fhirUser, fhirUser };
+      deps.audit({ kind: 'login', who: { user: fhirUser, clientId: client.client_id, address: req.ip }, outcome: 'success', outcomeDesc: 'EHR launch', action: 'E' });
       const ctx: LaunchContext = { need_patient_banner: false, smart_style_url: deps.styleUrl, ...context };
       return finish(res, pending, user, ctx, pending.scopes.filter((s) => s !== 'launch/patient' || context.patient !== undefined));
     }
@@ -104,10 +108,12 @@ export function createAuthorizeHandlers(deps: AuthorizeDeps) {
     const clientName = client?.name ?? found.data.clientId;
     const user = await deps.users.authenticate(String(body.username ?? ''), String(body.password ?? ''));
     if (!user) {
+      deps.audit({ kind: 'login', who: { clientId: found.data.clientId, address: req.ip }, outcome: 'minor-failure', outcomeDesc: 'wrong credentials', action: 'E' });
       deps.log.info({ event: 'auth.login-failed', clientId: found.data.clientId }, 'sign-in failed');
       return sendPage(res, 401, loginPage({ action: LOGIN_PATH, requestId, clientName, error: 'User name or password is wrong.', demoHint: deps.demoHint }));
     }
     await deps.store.setRequestUser(requestId, user);
+    deps.audit({ kind: 'login', who: { user: user.fhirUser, subject: user.sub, clientId: found.data.clientId, address: req.ip }, outcome: 'success', action: 'E' });
     const needsPatient = !patientOf(user) && found.data.scopes.some((s) => s === 'launch/patient' || isPatientScope(s));
     const patients = needsPatient ? ((await deps.listPatients?.()) ?? []) : undefined;
     sendPage(res, 200, consentPage({ action: CONSENT_PATH, requestId, clientName, userName: user.name ?? user.fhirUser, scopes: found.data.scopes, patients }));
@@ -126,6 +132,9 @@ export function createAuthorizeHandlers(deps: AuthorizeDeps) {
     const scopes = pending.scopes.filter((s) => ticked.has(s));
     const ownPatient = patientOf(found.user);
     const chosen = typeof body.patient === 'string' && /^[A-Za-z0-9\-.]{1,200}$/.test(body.patient) ? body.patient : undefined;
+    if (!ownPatient && chosen && deps.listPatients && !(await deps.listPatients()).some((p) => p.id === chosen)) {
+      return deny(res, pending, 'invalid_request', 'unknown patient');
+    }
     const patient = ownPatient ?? chosen;
     const context: LaunchContext = { need_patient_banner: true, smart_style_url: deps.styleUrl, ...(patient && { patient }) };
     await finish(res, pending, found.user, context, scopes);

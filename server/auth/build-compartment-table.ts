@@ -11,11 +11,11 @@ const require = createRequire(import.meta.url);
 
 interface SearchParam { code: string; base: string[]; expression?: string }
 
-export function buildCompartmentTable(
-  compartment: fhir4.CompartmentDefinition,
-  params: readonly SearchParam[],
-): Record<string, string[]> {
-  const table: Record<string, string[]> = {};
+/** type → { params: the CompartmentDefinition's search parameter codes, paths: the reference paths they index }. */
+export type CompartmentTable = Record<string, { params: string[]; paths: string[] }>;
+
+export function buildCompartmentTable(compartment: fhir4.CompartmentDefinition, params: readonly SearchParam[]): CompartmentTable {
+  const table: CompartmentTable = {};
   for (const entry of compartment.resource ?? []) {
     const type = entry.code;
     const paths = new Set<string>();
@@ -30,7 +30,7 @@ export function buildCompartmentTable(
         paths.add(path.slice(type.length + 1));
       }
     }
-    if (paths.size > 0) table[type] = [...paths];
+    if (paths.size > 0) table[type] = { params: [...(entry.param ?? [])], paths: [...paths] };
   }
   return table;
 }
@@ -41,7 +41,7 @@ function main(): void {
   const bundle = JSON.parse(readFileSync(join(dir, 'Bundle-searchParams.json'), 'utf8')) as fhir4.Bundle;
   const params = (bundle.entry ?? []).map((e) => e.resource as unknown as SearchParam);
   const table = buildCompartmentTable(compartment, params);
-  writeFileSync(join(here, 'patient-compartment.json'), `${JSON.stringify(table, null, 0).replace(/\],"/g, '],\n"')}\n`);
+  writeFileSync(join(here, 'patient-compartment.json'), `${JSON.stringify(table).replace(/\]\},"/g, ']},\n"')}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

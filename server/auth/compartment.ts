@@ -3,15 +3,23 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const TABLE = require('./patient-compartment.json') as Record<string, string[]>;
-const SPLIT: ReadonlyMap<string, string[][]> = new Map(Object.entries(TABLE).map(([type, paths]) => [type, paths.map((p) => p.split('.'))]));
+const TABLE = require('./patient-compartment.json') as Record<string, { params: string[]; paths: string[] }>;
+const SPLIT: ReadonlyMap<string, string[][]> = new Map(Object.entries(TABLE).map(([type, e]) => [type, e.paths.map((p) => p.split('.'))]));
 
 /** Resource types that can be in a Patient compartment (besides Patient itself). */
 export const PATIENT_COMPARTMENT_TYPES: ReadonlySet<string> = new Set(SPLIT.keys());
 
 /** The reference paths (dotted, without the type) that link a resource type to its patient. */
 export function patientReferencePaths(type: string): readonly string[] {
-  return TABLE[type] ?? [];
+  return TABLE[type]?.paths ?? [];
+}
+
+/**
+ * The search parameters that put a `type` in the Patient compartment (CompartmentDefinition `param`):
+ * a search is in Patient/X's compartment when any of them equals `Patient/X`. Patient itself: `_id` or `link`.
+ */
+export function patientCompartmentParams(type: string): readonly string[] {
+  return TABLE[type]?.params ?? [];
 }
 
 function collect(value: unknown, steps: readonly string[], i: number, out: unknown[]): void {

@@ -42,12 +42,12 @@ export class KeyRing {
     const { privateKey } = await generateKeyPair(SIGNING_ALG, { modulusLength: 2048, extractable: true });
     const jwk = await exportJWK(privateKey);
     const kid = await calculateJwkThumbprint(jwk, 'sha256');
-    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk;
+    const { publicJwk } = await loadKey({ ...jwk, kid }, 0);
     await this.driver.run(`INSERT INTO auth_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES (?, ?, ?, ?, ?) ${this.driver.dialect.onConflictDoNothing}`, [
       kid,
       SIGNING_ALG,
       JSON.stringify(jwk),
-      JSON.stringify({ ...pub, kid, alg: SIGNING_ALG, use: 'sig' }),
+      JSON.stringify(publicJwk),
       this.now().getTime(),
     ]);
     await this.reload();
@@ -91,8 +91,7 @@ export class KeyRing {
 async function loadKey(jwk: JWK, createdAt: number): Promise<LoadedKey> {
   if (jwk.kty !== 'RSA' || !jwk.d) throw new Error('signing keys must be private RSA JWKs');
   const kid = jwk.kid ?? (await calculateJwkThumbprint(jwk, 'sha256'));
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk;
-  const publicJwk: JWK = { kty: 'RSA', n: pub.n, e: pub.e, kid, alg: SIGNING_ALG, use: 'sig' };
+  const publicJwk: JWK = { kty: 'RSA', n: jwk.n, e: jwk.e, kid, alg: SIGNING_ALG, use: 'sig' };
   const privateKey = (await importJWK({ ...jwk, alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey;
   const publicKey = (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey;
   return { kid, createdAt, privateKey, publicKey, publicJwk };

@@ -8,7 +8,9 @@ import { isFhirUserReference } from './users.ts';
 const LAUNCH_TTL_SECONDS = 600;
 const ID_RE = /^[A-Za-z0-9\-.]{1,200}$/;
 
-export function parseLaunchContext(body: unknown): (LaunchContext & { fhirUser: string }) | string {
+export type LaunchRecord = LaunchContext & { fhirUser: string; /** When set, only this app may use the launch. */ client_id?: string };
+
+export function parseLaunchContext(body: unknown): LaunchRecord | string {
   if (!body || typeof body !== 'object') return 'body must be a JSON object';
   const b = body as Record<string, unknown>;
   if (!isFhirUserReference(b.fhirUser)) return 'fhirUser must be a Practitioner, PractitionerRole, Patient, RelatedPerson or Person reference';
@@ -18,6 +20,7 @@ export function parseLaunchContext(body: unknown): (LaunchContext & { fhirUser: 
   if (b.smart_style_url !== undefined && (typeof b.smart_style_url !== 'string' || !URL.canParse(b.smart_style_url))) return 'smart_style_url must be a URL';
   if (b.intent !== undefined && typeof b.intent !== 'string') return 'intent must be a string';
   if (b.fhirContext !== undefined && !Array.isArray(b.fhirContext)) return 'fhirContext must be an array';
+  if (b.client_id !== undefined && typeof b.client_id !== 'string') return 'client_id must be a string';
   return {
     fhirUser: b.fhirUser,
     ...(b.patient !== undefined && { patient: b.patient as string }),
@@ -26,6 +29,7 @@ export function parseLaunchContext(body: unknown): (LaunchContext & { fhirUser: 
     ...(b.smart_style_url !== undefined && { smart_style_url: b.smart_style_url as string }),
     ...(b.intent !== undefined && { intent: b.intent as string }),
     ...(b.fhirContext !== undefined && { fhirContext: b.fhirContext as unknown[] }),
+    ...(b.client_id !== undefined && { client_id: b.client_id as string }),
   };
 }
 

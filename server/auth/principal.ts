@@ -51,11 +51,26 @@ export class GrantStatusCache {
   }
 }
 
-export function createAuthenticate(tokens: TokenService, grants: GrantStatusCache) {
+const VERIFIED_CACHE_MAX = 10_000;
+
+export function createAuthenticate(tokens: TokenService, grants: GrantStatusCache, now: () => Date) {
+  // Signature checks cost ~0.5 ms with WebCrypto; a token verified once is remembered until it expires
+  // (in memory only). Revocation is still checked on every request through the grant cache.
+  const verified = new Map<string, SmartPrincipal>();
   return async function authenticate(authorizationHeader: string | undefined): Promise<SmartPrincipal> {
     if (!authorizationHeader) throw new FhirError('unauthorized', 'no bearer token');
     const m = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)\s*$/i.exec(authorizationHeader);
     if (!m) throw new FhirError('unauthorized', 'Authorization must be a Bearer token');
+    const seconds = Math.floor(now().getTime() / 1000);
+    const cached = verified.get(m[1]);
+    if (cached) {
+      if (cached.expiresAt <= seconds) {
+        verified.delete(m[1]);
+        throw new FhirError('unauthorized', 'access token expired');
+      }
+      if (!(await grants.isActive(cached.grantId))) throw new FhirError('unauthorized', 'access token revoked');
+      return cached;
+    }
     let claims;
     try {
       claims = await tokens.verifyAccessToken(m[1]);
@@ -67,7 +82,7 @@ export function createAuthenticate(tokens: TokenService, grants: GrantStatusCach
     const fhirUser = claims.fhirUser?.startsWith(`${tokens.fhirBase}/`) ? claims.fhirUser.slice(tokens.fhirBase.length + 1) : claims.fhirUser;
     const patientUser = fhirUser?.startsWith('Patient/') ? fhirUser.slice(8) : undefined;
     const kind = claims.grant_type === 'client_credentials' ? 'system' : patientUser !== undefined ? 'patient' : isPatientOnly(scopes, claims.patient) ? 'patient' : 'user';
-    return {
+    const principal: SmartPrincipal = {
       kind,
       clientId: claims.client_id,
       patient: patientUser ?? claims.patient,
@@ -80,6 +95,12 @@ export function createAuthenticate(tokens: TokenService, grants: GrantStatusCach
       tokenId: claims.jti as string,
       expiresAt: claims.exp as number,
     };
+    if (verified.size >= VERIFIED_CACHE_MAX) {
+      for (const [k, p] of verified) if (p.expiresAt <= seconds) verified.delete(k);
+      if (verified.size >= VERIFIED_CACHE_MAX) verified.clear();
+    }
+    verified.set(m[1], principal);
+    return principal;
   };
 }
 

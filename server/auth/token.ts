@@ -2,8 +2,8 @@
 // (RFC 6749 §4–6, SMART app-launch and backend-services token responses).
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import type { AuthStore } from './auth-store.ts';
-import { randomToken } from './auth-store.ts';
+import { randomToken, type AuthStore } from './auth-store.ts';
+import type { AuditHook } from './audit-hook.ts';
 import type { ClientAuthenticator } from './client-auth.ts';
 import type { ClientRegistration } from './clients.ts';
 import { ONLINE_SESSION_SECONDS } from './authorize.ts';
@@ -32,6 +32,9 @@ export interface TokenDeps {
   readonly now: () => Date;
   /** Called when a grant is revoked here (replay detection), so token caches drop it. */
   readonly onRevoke: (grantId: string) => void;
+  readonly audit: AuditHook;
+  /** Called on every token request; does its own throttling. */
+  readonly housekeeping: () => void;
 }
 
 export function createTokenHandler(deps: TokenDeps) {
@@ -61,9 +64,10 @@ export function createTokenHandler(deps: TokenDeps) {
     res.status(200).json(body);
   }
 
-  async function revokeReplayed(grantId: string, what: string): Promise<never> {
+  async function revokeReplayed(grantId: string, what: string, clientId: string): Promise<never> {
     await deps.store.revokeGrant(grantId);
     deps.onRevoke(grantId);
+    deps.audit({ kind: 'security-alert', who: { clientId }, outcome: 'serious-failure', outcomeDesc: `${what} replayed; grant revoked`, action: 'E' });
     deps.log.warn({ event: 'auth.replay', grantId }, `${what} replayed: grant revoked`);
     throw new OAuthError('invalid_grant', `${what} was already used`);
   }
@@ -72,7 +76,7 @@ export function createTokenHandler(deps: TokenDeps) {
     if (!body.code) throw new OAuthError('invalid_request', 'code is required');
     const used = await deps.store.useCode(body.code);
     if (used.status === 'unknown') throw new OAuthError('invalid_grant', 'code is invalid or expired');
-    if (used.status === 'replayed') return revokeReplayed(used.grantId, 'authorization code');
+    if (used.status === 'replayed') return revokeReplayed(used.grantId, 'authorization code', client.client_id);
     const grant = await deps.store.getGrant(used.value);
     if (!grant || grant.clientId !== client.client_id) throw new OAuthError('invalid_grant', 'code was not issued to this client');
     if (body.redirect_uri !== grant.redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request');
@@ -89,7 +93,7 @@ export function createTokenHandler(deps: TokenDeps) {
     if (!body.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
     const used = await deps.store.useRefreshToken(body.refresh_token);
     if (used.status === 'unknown') throw new OAuthError('invalid_grant', 'refresh_token is invalid or expired');
-    if (used.status === 'replayed') return revokeReplayed(used.grantId, 'refresh token');
+    if (used.status === 'replayed') return revokeReplayed(used.grantId, 'refresh token', client.client_id);
     const grant = await deps.store.getGrant(used.value);
     if (!grant) throw new OAuthError('invalid_grant', 'refresh_token was revoked');
     if (grant.clientId !== client.client_id) throw new OAuthError('invalid_grant', 'refresh_token was not issued to this client');
@@ -117,6 +121,7 @@ export function createTokenHandler(deps: TokenDeps) {
   }
 
   return async function token(req: Request, res: Response): Promise<void> {
+    deps.housekeeping();
     try {
       if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'body must be application/x-www-form-urlencoded');
       const body = Object.fromEntries(Object.entries((req.body ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
