@@ -2,7 +2,7 @@
 import express, { type Express, type Request } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import type { Principal, ResourceValidator } from './fhir/context.ts';
+import type { AuditEntry, Principal, ResourceValidator } from './fhir/context.ts';
 import type { ResourceStore } from './store/resource-store.ts';
 import type { SearchEngine } from './search/engine.ts';
 import type { OperationDef } from './fhir/operations/registry.ts';
@@ -20,6 +20,7 @@ export interface AppDeps {
   validator?: ResourceValidator & { profileUrls?(type: string): string[] };
   operations?: OperationDef[];
   authenticate?: (req: Request) => Promise<Principal>;
+  audit?: (entry: AuditEntry) => void;
   mounts?: { path: string; router: express.RequestHandler }[];
   ready?: () => Promise<boolean>;
 }
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): Express {
     frameAncestors: deps.config.frameAncestors,
     validator: deps.validator,
     authenticate: deps.authenticate,
+    audit: deps.audit,
     mounts: deps.mounts,
     ready: deps.ready ?? (async () => true),
   });

@@ -1,12 +1,8 @@
-// Entry point: readConfig → open store → migrate → createApp → listen; SIGTERM drains in-flight requests, then closes.
+// Entry point: readConfig → open store → compose (migrate, wire) → listen; SIGTERM drains in-flight requests, then closes.
 import { readConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { openDriver } from './store/open.ts';
-import { migrate, CORE_MIGRATIONS } from './store/migrations.ts';
-import { ResourceStore } from './store/resource-store.ts';
-import { createApp } from './app.ts';
-import { createSearch } from './search/select.ts';
-import { seedDemoData } from './demo/seed.ts';
+import { composeServer } from './compose.ts';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -14,27 +10,12 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   if (config.auth === 'off') log.warn('AUTH=off: every FHIR request has full access. Use only on a loopback address for development.');
   const driver = openDriver(config);
-  const search = await createSearch();
-  await migrate(driver, [...CORE_MIGRATIONS, ...search.migrations]);
-  const store = ResourceStore.open(driver, search.indexHook);
-  if (config.demo) {
-    const seeded = await seedDemoData(store, () => new Date());
-    if (seeded > 0) log.info({ resources: seeded }, 'seeded demo data');
-  }
-  const app = createApp({
-    config,
-    store,
-    search,
-    log,
-    ready: async () => {
-      await driver.query('SELECT 1');
-      return true;
-    },
-  });
-  const server = app.listen(config.port, config.host, () => {
+  const composed = await composeServer({ config, driver, log });
+  const server = composed.app.listen(config.port, config.host, () => {
     const ms = Math.round(performance.now() - started);
-    log.info({ ms, database: driver.dialect.name }, 'ready');
+    log.info({ ms, database: driver.dialect.name, auth: config.auth }, 'ready');
     console.log(`Titrate FHIR server: ${config.publicBaseUrl}/fhir  (metadata: ${config.publicBaseUrl}/fhir/metadata)`);
+    console.log(`SMART discovery:     ${config.publicBaseUrl}/fhir/.well-known/smart-configuration`);
   });
   let stopping = false;
   const stop = (signal: string) => {
@@ -42,6 +23,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'draining');
     server.close(async () => {
+      await composed.close();
       await driver.close();
       log.info('stopped');
       process.exit(0);

@@ -132,7 +132,16 @@ function resourcesFor(p: DemoPatient, now: Date): { type: string; id: string; re
 export async function seedDemoData(store: ResourceStore, now: () => Date): Promise<number> {
   const existing = await store.read('Patient', PATIENTS[0].id);
   if (existing) return 0;
-  const items = PATIENTS.flatMap((p) => resourcesFor(p, now()));
+  // The demo sign-ins' fhirUser resources (auth/users.ts): a psychiatrist and a pharmacist.
+  const practitioners = [
+    { id: 'demo-psychiatrist', family: 'Moreau', given: 'Claire', qualification: 'Psychiatrist' },
+    { id: 'demo-pharmacist', family: 'Haddad', given: 'Omar', qualification: 'Pharmacist' },
+  ].map((pr) => ({
+    type: 'Practitioner',
+    id: pr.id,
+    resource: { resourceType: 'Practitioner', id: pr.id, active: true, name: [{ family: pr.family, given: [pr.given] }], qualification: [{ code: { text: pr.qualification } }] },
+  }));
+  const items = [...practitioners, ...PATIENTS.flatMap((p) => resourcesFor(p, now()))];
   await store.transaction(async (tx) => {
     for (const item of items) await tx.put(item.type, item.id, item.resource, now().toISOString());
   });

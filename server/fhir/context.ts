@@ -12,6 +12,8 @@ export interface Principal {
   readonly patient?: string;
   readonly fhirUser?: string;
   readonly scopes?: readonly string[];
+  /** AUTH=off: every interaction is allowed without scope checks. */
+  readonly unrestricted?: boolean;
 }
 
 /** Optional validation hook (validation/ provides it); returns OperationOutcome issues, errors first. */
@@ -28,6 +30,16 @@ export interface FhirContext {
   readonly now: () => Date;
   readonly principal: Principal;
   readonly validator?: ResourceValidator;
+  /** Records one FHIR interaction for the audit trail (AUTH=smart); batched by the sink behind it. */
+  readonly audit?: (entry: AuditEntry) => void;
+}
+
+export interface AuditEntry {
+  interaction: 'read' | 'vread' | 'search' | 'create' | 'update' | 'patch' | 'delete' | 'history' | 'operation';
+  what?: string;
+  status: number;
+  principal: Principal;
+  requestId: string;
 }
 
 export interface FhirRequest {

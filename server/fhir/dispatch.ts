@@ -1,8 +1,32 @@
 // dispatch: one FhirRequest through the interaction table — used by the HTTP routes and by batch/transaction.
-import type { FhirContext, FhirRequest, FhirResponse } from './context.ts';
-import { matchInteraction, type Interaction } from './interaction-table.ts';
+// Each interaction is audited here, so batch and transaction entries are audited one by one.
+import type { AuditEntry, FhirContext, FhirRequest, FhirResponse, RouteParams } from './context.ts';
+import { ERROR_TABLE, FhirError } from './errors.ts';
+import { matchInteraction, type Interaction, type InteractionCode } from './interaction-table.ts';
+
+const AUDITED: Partial<Record<InteractionCode, AuditEntry['interaction']>> = {
+  read: 'read', vread: 'vread', update: 'update', patch: 'patch', delete: 'delete', create: 'create',
+  'search-type': 'search', 'search-system': 'search', 'history-instance': 'history', 'history-type': 'history',
+  'history-system': 'history', operation: 'operation',
+};
+
+function whatOf(p: RouteParams): string | undefined {
+  const parts = [p.type, p.id, p.vid ? `_history/${p.vid}` : undefined, p.compartmentType, p.operation ? `$${p.operation}` : undefined];
+  const what = parts.filter(Boolean).join('/');
+  return what || undefined;
+}
 
 export async function dispatch(ctx: FhirContext, table: readonly Interaction[], req: FhirRequest): Promise<FhirResponse> {
   const { interaction, params } = matchInteraction(table, req.method, req.segments);
-  return interaction.handler(ctx, req, params);
+  const audited = ctx.audit ? AUDITED[interaction.code] : undefined;
+  if (!audited) return interaction.handler(ctx, req, params);
+  const entry = { interaction: audited, what: whatOf(params), principal: ctx.principal, requestId: ctx.requestId };
+  try {
+    const res = await interaction.handler(ctx, req, params);
+    ctx.audit!({ ...entry, status: res.status });
+    return res;
+  } catch (err) {
+    ctx.audit!({ ...entry, status: err instanceof FhirError ? ERROR_TABLE[err.kind].status : 500 });
+    throw err;
+  }
 }

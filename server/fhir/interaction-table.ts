@@ -13,6 +13,7 @@ import { conditionalDelete, deleteResource } from './interactions/delete.ts';
 import { historyInteraction } from './interactions/history.ts';
 import { searchInteraction } from './interactions/search.ts';
 import { findOperation, type OperationDef, type OperationLevel } from './operations/registry.ts';
+import { requireAccess } from './access.ts';
 
 /** R4 CapabilityStatement interaction codes (restful-interaction). */
 export type InteractionCode =
@@ -44,6 +45,11 @@ function operationHandler(ops: readonly OperationDef[], level: OperationLevel): 
       const current = await ctx.store.read(p.type!, p.id!);
       if (!current) throw new FhirError('not-found', `${p.type}/${p.id} is not known`);
       if (current.deleted) throw new FhirError('gone', `${p.type}/${p.id} was deleted`);
+      if (!ctx.principal.unrestricted) {
+        requireAccess(ctx, { interaction: 'operation', type: p.type!, id: p.id, resource: JSON.parse(current.json!), permission: op.permission });
+      }
+    } else if (!ctx.principal.unrestricted) {
+      requireAccess(ctx, { interaction: 'operation', type: p.type ?? '*', permission: op.permission });
     }
     return op.handler(ctx, req, p);
   };

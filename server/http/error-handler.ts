@@ -25,7 +25,10 @@ export function createErrorHandler(log: Logger) {
     res.setHeader('Content-Type', FHIR_JSON);
     if (fhirErr) {
       const { status } = ERROR_TABLE[fhirErr.kind];
-      if (fhirErr.kind === 'unauthorized' && !res.getHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', 'Bearer realm="titrate"');
+      if (fhirErr.kind === 'unauthorized' && !res.getHeader('WWW-Authenticate')) {
+        // RFC 6750 §3: error="invalid_token" only when a token was sent and refused.
+        res.setHeader('WWW-Authenticate', req.headers.authorization ? 'Bearer realm="titrate", error="invalid_token"' : 'Bearer realm="titrate"');
+      }
       res.status(status).send(JSON.stringify(errorOutcome(fhirErr)));
       return;
     }

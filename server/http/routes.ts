@@ -2,7 +2,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { FhirContext, Principal, ResourceValidator } from '../fhir/context.ts';
+import type { AuditEntry, FhirContext, Principal, ResourceValidator } from '../fhir/context.ts';
 import type { Interaction } from '../fhir/interaction-table.ts';
 import { dispatch } from '../fhir/dispatch.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
@@ -23,12 +23,14 @@ export interface RouteDeps {
   validator?: ResourceValidator;
   /** Resolves the caller; absent means AUTH=off (full access). */
   authenticate?: (req: Request) => Promise<Principal>;
+  /** Audit trail of FHIR interactions (AUTH=smart). */
+  audit?: (entry: AuditEntry) => void;
   /** Extra routers mounted before /fhir (auth server, CDS Hooks, the app). */
   mounts?: { path: string; router: express.RequestHandler }[];
   ready: () => Promise<boolean>;
 }
 
-const FULL_ACCESS: Principal = { kind: 'system', clientId: 'auth-off' };
+const FULL_ACCESS: Principal = { kind: 'system', clientId: 'auth-off', unrestricted: true };
 const REQUEST_ID = /^[A-Za-z0-9\-._]{1,64}$/;
 
 export function mountRoutes(app: Express, deps: RouteDeps): void {
@@ -64,7 +66,10 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   fhir.use(express.text({ type: () => true, limit: deps.bodyLimitBytes }));
   fhir.use(async (req: Request, res: Response) => {
     const requestId = String(res.getHeader('X-Request-Id'));
-    const principal = deps.authenticate ? await deps.authenticate(req) : FULL_ACCESS;
+    // The CapabilityStatement is public (SMART App Launch: clients read it before they have a token).
+    const isMetadata = req.path === '/metadata' && req.method === 'GET';
+    if (isMetadata) res.setHeader('Access-Control-Allow-Origin', '*');
+    const principal = deps.authenticate && !isMetadata ? await deps.authenticate(req) : FULL_ACCESS;
     const ctx: FhirContext = {
       requestId,
       log: deps.log.child({ requestId }),
@@ -74,6 +79,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       now: deps.now,
       principal,
       validator: deps.validator,
+      audit: deps.authenticate && !isMetadata ? deps.audit : undefined,
     };
     const fr = toFhirRequest(req);
     const response = await dispatch(ctx, deps.table, fr);

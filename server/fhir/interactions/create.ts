@@ -5,10 +5,12 @@ import { bodyResource, resourceHeaders, writeResponse } from '../representation.
 import { findMatches, parseCriteria } from '../conditional.ts';
 import { newId } from '../ids.ts';
 import { assertValid } from '../validate.ts';
+import { requireAccess } from '../access.ts';
 
 /** Checks a resource for create and returns it ready to store (the client's id is ignored, as R4 says). */
 export function prepareCreate(ctx: FhirContext, req: FhirRequest, type: string): Record<string, unknown> {
   const resource = bodyResource(req, type);
+  requireAccess(ctx, { interaction: 'create', type, resource });
   assertValid(ctx, resource, 'create');
   return resource;
 }

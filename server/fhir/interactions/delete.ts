@@ -4,9 +4,14 @@ import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../con
 import { etagOf, parseVersionTag } from '../representation.ts';
 import { findMatches } from '../conditional.ts';
 import { StoreConflict } from '../../store/resource-store.ts';
+import { requireAccess } from '../access.ts';
 
 async function deleteOne(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const expectVersion = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
+  if (!ctx.principal.unrestricted) {
+    const existing = await ctx.store.read(type, id);
+    requireAccess(ctx, { interaction: 'delete', type, id, ...(existing?.json ? { resource: JSON.parse(existing.json) } : {}) });
+  }
   try {
     const deleted = await ctx.store.delete(type, id, ctx.now().toISOString(), { expectVersion });
     return { status: 204, headers: deleted ? { ETag: etagOf(deleted.version) } : {} };

@@ -5,6 +5,7 @@ import { fullUrlOf, linkUrl } from '../bundle-entry.ts';
 import { parseCount } from '../../search/basic.ts';
 import { etagOf } from '../representation.ts';
 import type { HistoryQuery } from '../../store/resource-store.ts';
+import { filterVisible, requireAccess } from '../access.ts';
 
 interface Cursor {
   lastUpdated: string;
@@ -36,19 +37,27 @@ export async function historyInteraction(ctx: FhirContext, req: FhirRequest, p: 
   if (p.type && p.id) {
     const current = await ctx.store.read(p.type, p.id);
     if (!current) throw new FhirError('not-found', `${p.type}/${p.id} is not known`);
+    if (!ctx.principal.unrestricted) {
+      requireAccess(ctx, { interaction: 'history', type: p.type, id: p.id, ...(current.json ? { resource: JSON.parse(current.json) } : {}) });
+    }
+  } else if (!ctx.principal.unrestricted) {
+    requireAccess(ctx, { interaction: 'history', type: p.type ?? '*' });
   }
   const cursorRaw = get('_cursor');
   const q: HistoryQuery = { type: p.type, id: p.id, since, count: count + 1, before: cursorRaw ? decodeCursor(cursorRaw) : undefined };
   const rows = count === 0 ? [] : await ctx.store.history(q);
-  const page = rows.slice(0, count);
-  const total = await ctx.store.countHistory({ type: p.type, id: p.id, since });
+  const unfiltered = rows.slice(0, count);
+  // Restricted callers see only versions inside their compartment; the total would count the rest, so it is left out.
+  const restricted = !ctx.principal.unrestricted && !(p.type && p.id);
+  const page = restricted ? filterVisible(ctx, unfiltered, 'history') : unfiltered;
+  const total = restricted ? undefined : await ctx.store.countHistory({ type: p.type, id: p.id, since });
   const path = [p.type, p.id, '_history'].filter(Boolean).join('/');
   const selfParams: [string, string][] = [];
   if (sinceRaw !== undefined) selfParams.push(['_since', sinceRaw]);
   if (get('_count') !== undefined) selfParams.push(['_count', String(count)]);
   const link = [{ relation: 'self', url: linkUrl(ctx, path, cursorRaw ? [...selfParams, ['_cursor', cursorRaw]] : selfParams) }];
   if (rows.length > count) {
-    const last = page[page.length - 1];
+    const last = unfiltered[unfiltered.length - 1];
     const cursor = Buffer.from(JSON.stringify({ lastUpdated: last.lastUpdated, type: last.type, id: last.id, version: last.version })).toString('base64url');
     link.push({ relation: 'next', url: linkUrl(ctx, path, [...selfParams, ['_count', String(count)], ['_cursor', cursor]].filter((x, i, a) => a.findIndex((y) => y[0] === x[0]) === i) as [string, string][]) });
   }

@@ -2,6 +2,7 @@
 import { FhirError } from '../errors.ts';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../context.ts';
 import { fullUrlOf, linkUrl, parseStored } from '../bundle-entry.ts';
+import { filterVisible, requireAccess } from '../access.ts';
 
 function isStrict(req: FhirRequest): boolean {
   return /handling=strict/i.test(req.headers.prefer ?? '');
@@ -20,10 +21,23 @@ function searchParams(req: FhirRequest): [string, string][] {
 }
 
 export async function searchInteraction(ctx: FhirContext, req: FhirRequest, p: RouteParams): Promise<FhirResponse> {
-  const compartment = p.compartmentType ? { type: p.type!, id: p.id! } : undefined;
+  let compartment = p.compartmentType ? { type: p.type!, id: p.id! } : undefined;
   const type = p.compartmentType ?? p.type;
-  const result = await ctx.search.search(ctx.store, { type, params: searchParams(req), compartment, strict: isStrict(req) });
+  const params = searchParams(req);
   const path = compartment ? `${compartment.type}/${compartment.id}/${type}` : (type ?? '');
+  if (!ctx.principal.unrestricted) {
+    const decision = requireAccess(ctx, { interaction: 'search', type: type ?? '*', searchParams: params });
+    if (decision.patient !== undefined) {
+      // A patient-bound token searches inside its own compartment, whatever the query asks for.
+      if (compartment && compartment.id !== decision.patient) throw new FhirError('not-found', `Patient/${compartment.id} is not known`);
+      if (type === 'Patient') params.push(['_id', decision.patient]);
+      else compartment = { type: 'Patient', id: decision.patient };
+    }
+  }
+  const raw = await ctx.search.search(ctx.store, { type, params, compartment, strict: isStrict(req) });
+  const result = ctx.principal.unrestricted
+    ? raw
+    : { ...raw, matches: filterVisible(ctx, raw.matches, 'search'), includes: filterVisible(ctx, raw.includes, 'search') };
   const link = [{ relation: 'self', url: linkUrl(ctx, path, result.self) }];
   if (result.next) link.push({ relation: 'next', url: linkUrl(ctx, path, result.next) });
   const shape = { summary: result.summary, elements: result.elements };

@@ -6,6 +6,7 @@ import { findMatches } from '../conditional.ts';
 import { assertValidId, newId } from '../ids.ts';
 import { assertValid } from '../validate.ts';
 import { StoreConflict } from '../../store/resource-store.ts';
+import { requireAccess } from '../access.ts';
 
 export async function putResource(
   ctx: FhirContext,
@@ -15,6 +16,12 @@ export async function putResource(
   resource: Record<string, unknown>,
 ): Promise<FhirResponse> {
   const expectVersion = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
+  if (!ctx.principal.unrestricted) {
+    const existing = await ctx.store.read(type, id);
+    const interaction = req.method === 'PATCH' ? 'patch' : 'update';
+    if (existing && !existing.deleted) requireAccess(ctx, { interaction, type, id, resource: JSON.parse(existing.json!) });
+    requireAccess(ctx, { interaction: existing && !existing.deleted ? interaction : 'create', type, id, resource });
+  }
   try {
     const { stored, created } = await ctx.store.put(type, id, resource, ctx.now().toISOString(), { expectVersion });
     return writeResponse(ctx, req, stored, created ? 201 : 200, `${created ? 'Created' : 'Updated'} ${type}/${id}`);

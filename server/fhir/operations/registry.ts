@@ -12,6 +12,8 @@ export interface OperationDef {
   readonly methods: readonly ('GET' | 'POST')[];
   /** Canonical URL of its OperationDefinition. */
   readonly definition: string;
+  /** SMART permission the caller needs on the type (default r); $check and $reconcile read, writes say c/u. */
+  readonly permission?: 'c' | 'r' | 'u' | 'd' | 's';
   readonly handler: InteractionHandler;
 }
 

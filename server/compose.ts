@@ -1,0 +1,94 @@
+// The composition root: from config and a driver to a ready Express app with every part wired.
+// main.ts and the end-to-end tests build the server the same way.
+import type { Express, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { SqlDriver } from './store/driver.ts';
+import { migrate, CORE_MIGRATIONS } from './store/migrations.ts';
+import { ResourceStore } from './store/resource-store.ts';
+import { createSearch } from './search/select.ts';
+import { createApp } from './app.ts';
+import { AuditSink, buildAuditEvent, createAuthServer, type AuthServer } from './auth/index.ts';
+import type { AuditEntry } from './fhir/context.ts';
+import { newId } from './fhir/ids.ts';
+import { seedDemoData } from './demo/seed.ts';
+
+export interface Composed {
+  app: Express;
+  store: ResourceStore;
+  auth: AuthServer;
+  /** Flushes the audit trail; call after the HTTP server has drained. */
+  close(): Promise<void>;
+}
+
+export async function composeServer(deps: { config: Config; driver: SqlDriver; log: Logger; now?: () => Date }): Promise<Composed> {
+  const { config, driver, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const search = await createSearch();
+  await migrate(driver, [...CORE_MIGRATIONS, ...search.migrations]);
+  const store = ResourceStore.open(driver, search.indexHook);
+  if (config.demo) {
+    const seeded = await seedDemoData(store, now);
+    if (seeded > 0) log.info({ resources: seeded }, 'seeded demo data');
+  }
+  const auditSink = new AuditSink({
+    write: async (events) => {
+      await store.insertNew(events.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), now().toISOString());
+    },
+    maxEvents: 200,
+    intervalMs: 1000,
+    log,
+  });
+  const auth = await createAuthServer({
+    config,
+    driver,
+    log,
+    now,
+    onAudit: (e) => auditSink.add(e),
+    listPatients: async () => {
+      const rows = await driver.query<{ id: string; content: string }>(
+        "SELECT id, content FROM resources WHERE type = 'Patient' AND deleted = 0 ORDER BY id LIMIT 50",
+      );
+      return rows.map((r) => {
+        const p = JSON.parse(r.content) as fhir4.Patient;
+        const name = p.name?.[0];
+        return { id: r.id, label: [name?.given?.join(' '), name?.family].filter(Boolean).join(' ') || r.id };
+      });
+    },
+  });
+  const audit = (entry: AuditEntry) => {
+    const p = entry.principal as { clientId?: string; fhirUser?: string; patient?: string; subject?: string };
+    auditSink.add(
+      buildAuditEvent({
+        who: { clientId: p.clientId, user: p.fhirUser, subject: p.subject },
+        what: entry.what,
+        patient: p.patient ?? (entry.what?.startsWith('Patient/') ? entry.what.split('/')[1] : undefined),
+        outcome: entry.status,
+        action: entry.interaction,
+        recorded: now(),
+        requestId: entry.requestId,
+      }),
+    );
+  };
+  const smart = config.auth === 'smart';
+  const app = createApp({
+    config,
+    store,
+    search,
+    log,
+    now,
+    mounts: [{ path: '/', router: auth.router as unknown as RequestHandler }],
+    authenticate: smart ? (req) => auth.authenticate(req.get('authorization')) : undefined,
+    audit: smart ? audit : undefined,
+    ready: async () => {
+      await driver.query('SELECT 1');
+      return true;
+    },
+  });
+  return {
+    app,
+    store,
+    auth,
+    close: () => auditSink.close(),
+  };
+}
