@@ -8,7 +8,7 @@ import { migrate, CORE_MIGRATIONS } from './store/migrations.ts';
 import { ResourceStore } from './store/resource-store.ts';
 import { createSearch } from './search/select.ts';
 import { createApp } from './app.ts';
-import { AuditSink, buildAuditEvent, createAuthServer, type AuthServer } from './auth/index.ts';
+import { AuditSink, buildAuditEvent, createAuthServer, type AuthServer, type ClientRegistration } from './auth/index.ts';
 import type { AuditEntry } from './fhir/context.ts';
 import { newId } from './fhir/ids.ts';
 import { seedDemoData } from './demo/seed.ts';
@@ -21,7 +21,16 @@ export interface Composed {
   close(): Promise<void>;
 }
 
-export async function composeServer(deps: { config: Config; driver: SqlDriver; log: Logger; now?: () => Date }): Promise<Composed> {
+export interface ComposeDeps {
+  config: Config;
+  driver: SqlDriver;
+  log: Logger;
+  now?: () => Date;
+  /** Registered SMART clients; default: the SMART_CLIENTS file (or the demo file when DEMO=1). */
+  clients?: readonly ClientRegistration[];
+}
+
+export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const { config, driver, log } = deps;
   const now = deps.now ?? (() => new Date());
   const search = await createSearch();
@@ -44,6 +53,7 @@ export async function composeServer(deps: { config: Config; driver: SqlDriver; l
     driver,
     log,
     now,
+    clients: deps.clients,
     onAudit: (e) => auditSink.add(e),
     listPatients: async () => {
       const rows = await driver.query<{ id: string; content: string }>(

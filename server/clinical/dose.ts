@@ -33,10 +33,14 @@ function typeOf(d: fhir4.DosageDoseAndRate): string {
   return d.type?.coding?.[0]?.code ?? d.type?.text?.toLowerCase() ?? '';
 }
 
+function usable(q: fhir4.Quantity | undefined): q is fhir4.Quantity {
+  return typeof q?.value === 'number' && Number.isFinite(q.value) && q.value >= 0;
+}
+
 function quantityOf(d: fhir4.DosageDoseAndRate): fhir4.Quantity | undefined {
-  if (d.doseQuantity?.value !== undefined) return d.doseQuantity;
+  if (usable(d.doseQuantity)) return d.doseQuantity;
   const range = d.doseRange;
-  return range?.high?.value !== undefined ? range.high : range?.low?.value !== undefined ? range.low : undefined;
+  return usable(range?.high) ? range.high : usable(range?.low) ? range.low : undefined;
 }
 
 /** Picks the dose to use: a mass amount (ordered, then calculated, then any) before a count of units. */
@@ -53,8 +57,9 @@ export function frequencyPerDay(timing: fhir4.Timing | undefined, text?: string)
   if (r && (r.frequency !== undefined || r.frequencyMax !== undefined || r.period !== undefined)) {
     const freq = r.frequencyMax ?? r.frequency ?? 1;
     const period = r.period ?? 1;
-    const days = PERIOD_DAYS[r.periodUnit ?? 'd'] ?? 1;
-    return freq / (period * days);
+    const days = PERIOD_DAYS[r.periodUnit ?? 'd'];
+    const perDay = freq / (period * days);
+    return Number.isFinite(perDay) && perDay > 0 ? perDay : undefined;
   }
   if (r?.timeOfDay?.length) return r.timeOfDay.length;
   if (r?.when?.length) return r.when.length;
@@ -75,6 +80,7 @@ function perAdministration(q: fhir4.Quantity, ingredients: Ingredient[], product
   const out = new Map<string, number>();
   const value = q.value ?? 0;
   const unit = unitOf(q);
+  if (ingredients.length === 0) return out;
   if (unit in MASS) {
     if (ingredients.length === 1) out.set(ingredients[0].rxcui, value * MASS[unit]);
     return out;
@@ -82,6 +88,7 @@ function perAdministration(q: fhir4.Quantity, ingredients: Ingredient[], product
   const isVolume = unit === 'ml';
   const strengths = product?.strength.length ? product.strength : strength ? [{ ...strength, ingredient: ingredients[0]?.rxcui }] : [];
   for (const s of strengths) {
+    if (typeof s.value !== 'number') continue;
     const target = s.ingredient ?? (ingredients.length === 1 ? ingredients[0].rxcui : undefined);
     if (!target) continue;
     const su = s.unit.toUpperCase();
@@ -95,14 +102,16 @@ function perAdministration(q: fhir4.Quantity, ingredients: Ingredient[], product
 /** Sums concurrent dosage lines (same or no `sequence`); for sequential lines the first sequence is current. */
 export function computeDailyDose(dosages: fhir4.Dosage[], ingredients: Ingredient[], product?: Product, strength?: { value: number; unit: string }): DailyDose {
   const notes: string[] = [];
-  const sequences = dosages.map((d) => d.sequence).filter((s): s is number => s !== undefined);
+  if (!Array.isArray(dosages)) return { dailyMg: new Map(), asNeeded: false, notes: ['dosage is not a list'] };
+  const sequences = dosages.map((d) => d?.sequence).filter((s): s is number => typeof s === 'number');
   const current = sequences.length ? dosages.filter((d) => d.sequence === Math.min(...sequences)) : dosages;
   const dailyMg = new Map<string, number>();
   let perDay: number | undefined;
   let asNeeded = false;
   for (const d of current) {
+    if (!d || typeof d !== 'object') continue;
     if (d.asNeededBoolean || d.asNeededCodeableConcept) asNeeded = true;
-    const q = pickDose(d.doseAndRate ?? []);
+    const q = pickDose(Array.isArray(d.doseAndRate) ? d.doseAndRate : []);
     const f = frequencyPerDay(d.timing, d.text);
     if (f !== undefined) perDay = (perDay ?? 0) + f;
     if (!q) continue;

@@ -103,6 +103,7 @@ export interface MonitoringItem {
 
 export interface MonitoringProtocol {
   id: string;
+  applies_to?: { ingredients?: string[]; classes?: string[]; conditions?: string[]; population?: string };
   items: MonitoringItem[];
   source: string;
   verified: boolean;
@@ -134,12 +135,16 @@ export interface KnowledgeBase {
   nameRegex: RegExp;
   rules: InteractionRule[];
   rulesByIngredient: Map<string, InteractionRule[]>;
+  /** Rule class_id (SSRI, MAOI, OPIOID …) → rules naming that class on either side. */
+  rulesByClass: Map<string, InteractionRule[]>;
   /** Class id (rule class_id such as SSRI, or psych-meds class/subclass) → member RxCUIs. */
   classes: Map<string, Set<string>>;
   /** Ingredient RxCUI → single-ingredient products with a mass strength (for rounding tapers). */
   strengthsByIngredient: Map<string, { value: number; unit: string; doseForm: string; rxcui: string }[]>;
   loinc: Map<string, LoincEntry>;
   protocols: Map<string, MonitoringProtocol>;
+  /** Protocol id → ingredient RxCUIs named in its applies_to ("lithium carbonate (42351)", "TCAs" → class). */
+  protocolIngredients: Map<string, Set<string>>;
   scales: Map<string, Scale>;
   scaleByLoinc: Map<string, Scale>;
   release: string;

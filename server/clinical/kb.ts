@@ -3,9 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type {
-  Ingredient, InteractionRule, KnowledgeBase, LoincEntry, MedEntry, MonitoringProtocol, Product, Scale,
-} from './kb-types.ts';
+import { toMedEntry, toProduct, toRule } from './kb-entries.ts';
+import type { Ingredient, InteractionRule, KnowledgeBase, LoincEntry, MedEntry, MonitoringProtocol, Product, Scale } from './kb-types.ts';
 
 export type { KnowledgeBase } from './kb-types.ts';
 
@@ -59,7 +58,7 @@ export function loadKnowledgeBase(dir: string = DEFAULT_DIR): KnowledgeBase {
   for (const c of rx.concepts as Json[]) {
     const p = toProduct(c, canon);
     products.set(p.rxcui, p);
-    if (p.tty === 'BN') addName(p.name, p.ingredients[0]?.rxcui ?? '');
+    if (p.tty === 'BN') for (const i of p.ingredients) addName(p.name, i.rxcui);
     for (const s of (c.strength ?? []) as Json[]) {
       if (s.scdc && s.ingredient && !scdc.has(s.scdc)) {
         const ing = canon(s.ingredient);
@@ -85,6 +84,13 @@ export function loadKnowledgeBase(dir: string = DEFAULT_DIR): KnowledgeBase {
       const list = rulesByIngredient.get(code) ?? [];
       list.push(rule);
       rulesByIngredient.set(code, list);
+    }
+  }
+
+  const rulesByClass = new Map<string, InteractionRule[]>();
+  for (const rule of rules) {
+    for (const id of new Set([rule.object.classId, rule.precipitant.classId])) {
+      if (id) rulesByClass.set(id, [...(rulesByClass.get(id) ?? []), rule]);
     }
   }
 
@@ -117,6 +123,19 @@ export function loadKnowledgeBase(dir: string = DEFAULT_DIR): KnowledgeBase {
   const protocols = new Map<string, MonitoringProtocol>();
   for (const p of monJson.protocols as MonitoringProtocol[]) protocols.set(p.id, p);
 
+  const protocolIngredients = new Map<string, Set<string>>();
+  for (const p of protocols.values()) {
+    const set = new Set<string>();
+    for (const raw of p.applies_to?.ingredients ?? []) {
+      const code = /\((\d+)/.exec(raw)?.[1];
+      const name = raw.replace(/\(.*\)/, '').trim().toLowerCase();
+      if (code) set.add(canon(code));
+      else if (name === 'tcas') for (const c of classes.get('TCA') ?? []) set.add(c);
+      else for (const c of names.get(name) ?? []) set.add(c);
+    }
+    protocolIngredients.set(p.id, set);
+  }
+
   const scales = new Map<string, Scale>();
   const scaleByLoinc = new Map<string, Scale>();
   for (const s of scalesJson) {
@@ -135,55 +154,8 @@ export function loadKnowledgeBase(dir: string = DEFAULT_DIR): KnowledgeBase {
   const nameRegex = new RegExp(`(?<![a-z])(${escaped.join('|')})(?![a-z])`, 'g');
 
   return {
-    meds, ingredientNames, products, scdc, variants, names, nameRegex, rules, rulesByIngredient, classes,
-    strengthsByIngredient, loinc, protocols, scales, scaleByLoinc,
+    meds, ingredientNames, products, scdc, variants, names, nameRegex, rules, rulesByIngredient, rulesByClass, classes,
+    strengthsByIngredient, loinc, protocols, protocolIngredients, scales, scaleByLoinc,
     release: String(rx.source?.release ?? 'RxNorm Current Prescribable Content'),
-  };
-}
-
-function toMedEntry(m: Json): MedEntry {
-  const ageMaxima: MedEntry['ageMaxima'] = [];
-  for (const c of m.caveats as string[]) {
-    const hit = /max\s+(\d+(?:\.\d+)?)\s*mg\/day\s+if\s+age\s*>\s*(\d+)/i.exec(c);
-    if (hit) ageMaxima.push({ maxDailyMg: Number(hit[1]), olderThan: Number(hit[2]), text: c });
-  }
-  const unit = String(m.max_daily_dose?.unit ?? '');
-  return {
-    name: m.name, rxcui: m.rxnorm.rxcui, className: m.class, subclass: m.subclass,
-    maxDailyMg: typeof m.max_daily_dose?.value === 'number' && /^mg\/day/.test(unit) ? m.max_daily_dose.value : null,
-    maxDailyUnit: unit, ageMaxima,
-    typicalLowMg: typeof m.typical_adult_daily_dose?.low === 'number' ? m.typical_adult_daily_dose.low : null,
-    codeVerified: m.rxnorm.verified === true, doseVerified: m.dose_verified === true, verified: m.verified === true,
-    source: m.source, doseSource: m.dose_source, caveats: m.caveats,
-  };
-}
-
-function toProduct(c: Json, canon: (code: string) => string): Product {
-  return {
-    rxcui: c.rxcui, tty: c.tty, name: c.name,
-    ingredients: (c.ingredients as Json[]).filter((i) => i.rxcui).map((i) => ({ rxcui: canon(i.rxcui), name: i.name })),
-    strength: ((c.strength ?? []) as Json[]).map((s) => ({
-      ingredient: s.ingredient ? canon(s.ingredient) : undefined, substance: s.substance, value: s.value, unit: s.unit,
-    })),
-    doseForm: c.doseForm, prefix: c.prefix, brandName: c.brandName, scd: c.scd, contains: c.contains,
-    supplement: c.src === 'ecqm',
-  };
-}
-
-function toRule(r: Json, canon: (code: string) => string): InteractionRule {
-  const unverifiedMembers = new Set<string>();
-  const side = (s: Json) => {
-    const members = new Set<string>();
-    for (const m of s.members as Json[]) {
-      if (!m.rxcui) continue;
-      members.add(canon(m.rxcui));
-      if (m.verified === false) unverifiedMembers.add(canon(m.rxcui));
-    }
-    return { classId: s.class_id, members };
-  };
-  return {
-    id: r.id, object: side(r.object), precipitant: side(r.precipitant), severity: r.severity,
-    mechanism: r.mechanism, effect: r.effect, management: r.management, source: r.source,
-    verified: r.verified === true, unverifiedMembers, notes: r.notes, duplicate: String(r.id).startsWith('DUP-'),
   };
 }

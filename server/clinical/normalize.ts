@@ -13,9 +13,9 @@ interface CodeResult {
   notes: string[];
 }
 
-const ACTIVE = new Set(['active', 'draft', 'intended', 'on-hold']);
+const ACTIVE = new Set(['active', 'intended', 'on-hold']);
 
-/** True when the entry belongs to the current regimen (drafts included, for $check). */
+/** True when the entry belongs to the current regimen (drafts count only when passed to checkDraftOrders). */
 export function isCurrent(entry: MedicationEntry): boolean {
   return ACTIVE.has(entry.status);
 }
@@ -122,14 +122,27 @@ function startOf(entry: MedicationEntry): Date | undefined {
   return d && !Number.isNaN(d.getTime()) ? d : undefined;
 }
 
+const ROUTES: [RegExp, string][] = [
+  [/sublingual|\bsl\b/i, 'sublingual'], [/buccal/i, 'buccal'], [/transdermal|patch/i, 'transdermal'],
+  [/intramuscular|\bim\b/i, 'intramuscular'], [/intravenous|\biv\b/i, 'intravenous'], [/subcutaneous|\bsc\b|\bsq\b/i, 'subcutaneous'],
+  [/rectal|\bpr\b/i, 'rectal'], [/nasal/i, 'nasal'], [/inhal/i, 'inhalation'], [/topical|cutaneous/i, 'topical'],
+  [/oral|by mouth|\bpo\b|swallow/i, 'oral'],
+];
+
+/** Route as one word so Epic ("Oral", OID codes), Cerner (codeSet + SNOMED) and SNOMED ("Oral route") compare equal. */
+export function routeOf(cc: fhir4.CodeableConcept | undefined): string | undefined {
+  const texts = [cc?.text, ...(cc?.coding ?? []).map((c) => c.display)].filter((t): t is string => !!t);
+  for (const t of texts) for (const [re, name] of ROUTES) if (re.test(t)) return name;
+  return texts[0]?.toLowerCase();
+}
+
 /** Full normalisation: ingredients + strength + dose form + route + daily mg per ingredient + start date. */
 export function normalizeMedication(entry: MedicationEntry, kb: KnowledgeBase, resolve?: MedicationResolver): NormalizedMedication {
   const r = resolveMedication(entry, kb, resolve);
   const dosage = entry.resourceType === 'MedicationRequest' ? entry.dosageInstruction : entry.dosage;
   const doseForm = r.product?.doseForm ?? r.medication?.form?.text ?? r.medication?.form?.coding?.[0]?.display;
   const dose = computeDailyDose(dosage ?? [], r.ingredients, r.product, r.strength);
-  const route = dosage?.[0]?.route?.coding?.find((c) => c.system === 'http://snomed.info/sct')?.display
-    ?? dosage?.[0]?.route?.text ?? dosage?.[0]?.route?.coding?.[0]?.display;
+  const route = routeOf(dosage?.[0]?.route);
   return {
     resource: entry, ingredients: r.ingredients, product: r.product, strength: r.strength, confidence: r.confidence,
     text: r.text || r.ingredients.map((i) => i.name).join(' / '), doseForm, route,

@@ -20,13 +20,13 @@ export function observationDate(o: fhir4.Observation): Date | undefined {
 }
 
 function numeric(x: { valueQuantity?: fhir4.Quantity; valueInteger?: number }): { value?: number; unit: string } {
-  if (x.valueQuantity?.value !== undefined) return { value: x.valueQuantity.value, unit: String(x.valueQuantity.code ?? x.valueQuantity.unit ?? '') };
-  if (x.valueInteger !== undefined) return { value: x.valueInteger, unit: '' };
+  if (typeof x.valueQuantity?.value === 'number' && Number.isFinite(x.valueQuantity.value)) return { value: x.valueQuantity.value, unit: String(x.valueQuantity.code ?? x.valueQuantity.unit ?? '') };
+  if (typeof x.valueInteger === 'number') return { value: x.valueInteger, unit: '' };
   return { unit: '' };
 }
 
 function loincCodes(cc: fhir4.CodeableConcept | undefined): string[] {
-  return (cc?.coding ?? []).filter((c) => c.system === LOINC && c.code).map((c) => c.code as string);
+  return (Array.isArray(cc?.coding) ? cc.coding : []).filter((c) => c?.system === LOINC && typeof c.code === 'string').map((c) => c.code as string);
 }
 
 export function indexObservations(observations: fhir4.Observation[]): ObservationIndex {
@@ -37,11 +37,11 @@ export function indexObservations(observations: fhir4.Observation[]): Observatio
     index.set(v.code, list);
   };
   for (const o of observations) {
-    if (EXCLUDED.has(o.status)) continue;
+    if (!o || EXCLUDED.has(o.status)) continue;
     const date = observationDate(o);
     if (!date) continue;
     for (const code of loincCodes(o.code)) add({ observation: o, code, date, ...numeric(o) });
-    for (const c of o.component ?? []) for (const code of loincCodes(c.code)) add({ observation: o, code, date, ...numeric(c) });
+    for (const c of Array.isArray(o.component) ? o.component : []) for (const code of loincCodes(c.code)) add({ observation: o, code, date, ...numeric(c) });
   }
   for (const list of index.values()) list.sort((a, b) => b.date.getTime() - a.date.getTime());
   return index;

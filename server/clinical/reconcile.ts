@@ -108,11 +108,13 @@ export function reconcile(sources: ReconcileSource[], kb: KnowledgeBase): Reconc
     if (present.size < rows.length) discrepancy.push('duplication');
     discrepancy.push(...attributeDiscrepancies(rows));
     const first = rows[0].normalized;
+    // Identical needs the same product too (an SBD counts as its generic SCD); a salt or ingredient-level entry is similar.
+    const products = new Set(rows.map((r) => r.normalized.product?.scd ?? r.normalized.product?.rxcui ?? ''));
     const ing = first.ingredients[0];
     result.push({
       ingredient: ing ? { system: RXNORM, code: ing.rxcui, display: first.ingredients.map((i) => i.name).join(' / ') } : { display: first.text },
       ingredients: first.ingredients,
-      match: present.size === 1 && sources.length > 1 ? 'unique' : all && discrepancy.length === 0 ? 'identical' : 'similar',
+      match: present.size === 1 && sources.length > 1 ? 'unique' : all && discrepancy.length === 0 && products.size === 1 ? 'identical' : 'similar',
       discrepancy, entries: rows,
     });
   }

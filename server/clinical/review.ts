@@ -10,18 +10,10 @@ import { findDrugLevels } from './rules/drug-levels.ts';
 import { findInteractions, findSameIngredient } from './rules/interactions.ts';
 import { findMbc } from './rules/mbc.ts';
 import { findMetabolic } from './rules/metabolic.ts';
-import { findQtc, qtDrugs } from './rules/qtc.ts';
+import { findQtc } from './rules/qtc.ts';
 import type { Finding, MedicationEntry, NormalizedMedication, ReviewInput } from './types.ts';
 
-const qtCache = new WeakMap<KnowledgeBase, Set<string>>();
-
-function qtSet(kb: KnowledgeBase): Set<string> {
-  let set = qtCache.get(kb);
-  if (!set) qtCache.set(kb, (set = qtDrugs(kb)));
-  return set;
-}
-
-/** Normalises the current entries (active, draft, intended, on-hold) of a regimen. */
+/** Normalises the current entries (active, intended, on-hold, plus the given drafts) of a regimen. */
 export function normalizeRegimen(entries: MedicationEntry[], medications: fhir4.Medication[], kb: KnowledgeBase, drafts: Set<MedicationEntry> = new Set()): NormalizedMedication[] {
   const resolve = createMedicationResolver(medications);
   return entries.filter((e) => drafts.has(e) || isCurrent(e)).map((e) => {
@@ -35,15 +27,17 @@ export function reviewMedications(input: ReviewInput, kb: KnowledgeBase, drafts:
   const meds = normalizeRegimen(input.medicationRequests, input.medications, kb, drafts);
   const obs = indexObservations(input.observations);
   const age = ageInYears(input.patient.birthDate, input.now);
+  // Monitoring follows therapy already under way; a draft order has not started yet.
+  const started = meds.filter((m) => !m.isDraft);
   return sortFindings([
     ...findInteractions(meds, kb),
     ...findSameIngredient(meds, kb),
     ...findDoseLimits(meds, kb, age),
-    ...findDrugLevels(meds, obs, kb, input.now),
-    ...findClozapineAnc(meds, obs, kb, input.now),
-    ...findMetabolic(meds, obs, kb, input.now),
-    ...findQtc(meds, obs, kb, qtSet(kb)),
-    ...findMbc(meds, obs, kb),
+    ...findDrugLevels(started, obs, kb, input.now),
+    ...findClozapineAnc(started, obs, kb, input.now),
+    ...findMetabolic(started, obs, kb, input.now),
+    ...findQtc(meds, obs, kb),
+    ...findMbc(started, obs, kb),
   ]);
 }
 

@@ -58,6 +58,26 @@ export interface Finding {
   suggestedDailyMg?: number;
 }
 
+export type DueStatus = 'overdue' | 'due' | 'ok';
+
+/** One monitoring check for the Monitoring view: what is due, when, and whether it is overdue. */
+export interface MonitoringDue {
+  ruleId: string;
+  protocol: string;
+  test: string;
+  loinc: string[];
+  medications: NormalizedMedication[];
+  last?: fhir4.Observation;
+  lastDate?: Date;
+  /** When the check is (or was) due. */
+  dueDate: Date;
+  status: DueStatus;
+  /** Why this date, e.g. "at least every 6 months", "12-week check", "every 7 days (month 3 of therapy)". */
+  basis: string;
+  verified: boolean;
+  source: string;
+}
+
 export interface ReviewInput {
   patient: fhir4.Patient;
   medicationRequests: MedicationEntry[];

@@ -62,6 +62,7 @@ export function buildCarePlan(init: CarePlanInit): fhir4.CarePlan {
   const requestRef = init.request.id ? { reference: `${init.request.resourceType}/${init.request.id}` } : undefined;
   return {
     resourceType: 'CarePlan',
+    meta: { profile: ['http://titrate.health/fhir/StructureDefinition/titrate-taper-plan'] },
     status: 'draft',
     intent: 'plan',
     title: `${init.ingredient.name} ${init.kind} (${init.strategy})`,

@@ -2,15 +2,15 @@
 // (psych-monitoring.json protocols "lithium", "valproate", "carbamazepine").
 import type { KnowledgeBase, MonitoringItem, MonitoringProtocol } from '../kb-types.ts';
 import { makeFinding } from '../finding.ts';
-import { daysBetween, latestOf, type ObservationIndex, type ObservedValue } from '../observations.ts';
-import type { Finding, NormalizedMedication, Severity } from '../types.ts';
+import { DAY_MS, daysBetween, latestOf, type ObservationIndex, type ObservedValue } from '../observations.ts';
+import type { Finding, MonitoringDue, NormalizedMedication, Severity } from '../types.ts';
+import { day, dueStatus, overdueFinding } from './due.ts';
 import {
   firstCheckDays, itemSource, itemVerified, levelAlerts, MONTH_DAYS, overdueAlertMonths, routineIntervalMonths,
 } from './protocol-text.ts';
 
 interface LevelSpec {
   protocol: string;
-  ingredient: string;
   /** Index of the level item, and of periodic lab items checked for overdue only. */
   levelItem: number;
   labItems: number[];
@@ -21,9 +21,9 @@ interface LevelSpec {
 }
 
 const SPECS: LevelSpec[] = [
-  { protocol: 'lithium', ingredient: '42351', levelItem: 0, labItems: [1, 2], units: ['mmol/l', 'meq/l'] },
-  { protocol: 'valproate', ingredient: '40254', levelItem: 0, labItems: [2], units: ['ug/ml', 'mcg/ml', 'mg/l', 'µg/ml', '[ug]/ml'], therapeutic: 'mania', toxic: 'toxic' },
-  { protocol: 'carbamazepine', ingredient: '2002', levelItem: 0, labItems: [], units: ['ug/ml', 'mcg/ml', 'mg/l', 'µg/ml', '[ug]/ml'], therapeutic: 'usual therapeutic' },
+  { protocol: 'lithium', levelItem: 0, labItems: [1, 2], units: ['mmol/l', 'meq/l'] },
+  { protocol: 'valproate', levelItem: 0, labItems: [2], units: ['ug/ml', 'mcg/ml', 'mg/l', 'µg/ml', '[ug]/ml'], therapeutic: 'mania', toxic: 'toxic' },
+  { protocol: 'carbamazepine', levelItem: 0, labItems: [], units: ['ug/ml', 'mcg/ml', 'mg/l', 'µg/ml', '[ug]/ml'], therapeutic: 'usual therapeutic' },
 ];
 
 function codes(item: MonitoringItem): string[] {
@@ -56,37 +56,57 @@ function outOfRange(spec: LevelSpec, p: MonitoringProtocol, item: MonitoringItem
   return undefined;
 }
 
-function overdue(p: MonitoringProtocol, item: MonitoringItem, meds: NormalizedMedication[], latest: ObservedValue | undefined, now: Date, isLevel: boolean): Finding | undefined {
+/** When the next level / lab is due: the interval after the last result, or the first check after the start. */
+export function levelDue(p: MonitoringProtocol, item: MonitoringItem, meds: NormalizedMedication[], latest: ObservedValue | undefined, now: Date, isLevel: boolean): MonitoringDue | undefined {
   const alert = isLevel ? overdueAlertMonths(item) : undefined;
   const months = alert?.months ?? routineIntervalMonths(item.timing);
   if (months === undefined) return undefined;
   const start = meds.map((m) => m.start).filter((d): d is Date => !!d).sort((a, b) => a.getTime() - b.getTime())[0];
-  const verified = alert ? alert.verified : itemVerified(p, item);
-  const name = meds[0].ingredients[0]?.name ?? p.id;
-  if (latest) {
-    const age = daysBetween(latest.date, now);
-    if (age <= months * MONTH_DAYS) return undefined;
-    return makeFinding({
-      kind: 'monitoring-overdue', severity: 'moderate', ruleId: `MON-${p.id}-${item.test}`, verified, source: itemSource(p, item),
-      medications: meds, observations: [latest.observation],
-      summary: `${item.test} overdue on ${name}: last ${Math.floor(age / MONTH_DAYS)} months ago`,
-      detail: `Last ${item.test} result was ${latest.date.toISOString().slice(0, 10)} (${Math.round(age)} days ago); protocol "${p.id}" expects one at least every ${months} months while on ${name}.`,
-    });
+  const firstDays = (isLevel ? firstCheckDays(item.timing) : 0) ?? 0;
+  const dueDate = latest ? new Date(latest.date.getTime() + months * MONTH_DAYS * DAY_MS) : start ? new Date(start.getTime() + firstDays * DAY_MS) : now;
+  return {
+    ruleId: `MON-${p.id}-${item.test}`, protocol: p.id, test: item.test, loinc: codes(item), medications: meds,
+    last: latest?.observation, lastDate: latest?.date, dueDate, status: dueStatus(dueDate, now, !latest && !start),
+    basis: latest ? `at least every ${months} months` : isLevel && firstDays ? `first level ${firstDays} days after start` : 'baseline',
+    verified: alert ? alert.verified : itemVerified(p, item), source: itemSource(p, item),
+  };
+}
+
+function overdue(p: MonitoringProtocol, item: MonitoringItem, due: MonitoringDue, now: Date): Finding {
+  const name = due.medications[0].ingredients[0]?.name ?? p.id;
+  const start = due.medications.map((m) => m.start).filter((d): d is Date => !!d).sort((a, b) => a.getTime() - b.getTime())[0];
+  if (due.lastDate) {
+    const age = daysBetween(due.lastDate, now);
+    return overdueFinding(due, `${item.test} overdue on ${name}: last ${Math.round(age / MONTH_DAYS)} months ago`,
+      `Last ${item.test} result was ${day(due.lastDate)} (${Math.round(age)} days ago); protocol "${p.id}" expects one ${due.basis} while on ${name}.`);
   }
-  const firstDays = isLevel ? firstCheckDays(item.timing) : 0;
-  if (start && daysBetween(start, now) <= (firstDays ?? 0)) return undefined;
-  return makeFinding({
-    kind: 'monitoring-overdue', severity: 'moderate', ruleId: `MON-${p.id}-${item.test}`, verified, source: itemSource(p, item),
-    medications: meds,
-    summary: `${item.test} overdue on ${name}: no result on record`,
-    detail: `No ${item.test} result (LOINC ${codes(item).join(', ')}) is on record for a patient on ${name}${start ? ` since ${start.toISOString().slice(0, 10)}` : ''}; protocol "${p.id}" expects ${item.timing?.join('; ') ?? 'periodic checks'}.`,
-  });
+  return overdueFinding(due, `${item.test} overdue on ${name}: no result on record`,
+    `No ${item.test} result (LOINC ${due.loinc.join(', ')}) is on record for a patient on ${name}${start ? ` since ${day(start)}` : ''}; protocol "${p.id}" expects ${item.timing?.join('; ') ?? 'periodic checks'}.`);
+}
+
+/** Level and lab checks for lithium, valproate and carbamazepine (due, overdue or ok). */
+export function drugLevelSchedule(meds: NormalizedMedication[], obs: ObservationIndex, kb: KnowledgeBase, now: Date): MonitoringDue[] {
+  const out: MonitoringDue[] = [];
+  for (const spec of SPECS) {
+    const applies = kb.protocolIngredients.get(spec.protocol) ?? new Set<string>();
+    const on = meds.filter((m) => m.ingredients.some((i) => applies.has(i.rxcui)));
+    const p = kb.protocols.get(spec.protocol);
+    if (!on.length || !p) continue;
+    for (const [index, isLevel] of [[spec.levelItem, true], ...spec.labItems.map((i) => [i, false])] as [number, boolean][]) {
+      const item = p.items[index];
+      if (!item?.loinc.length) continue;
+      const due = levelDue(p, item, on, latestOf(obs, codes(item)), now, isLevel);
+      if (due) out.push(due);
+    }
+  }
+  return out;
 }
 
 export function findDrugLevels(meds: NormalizedMedication[], obs: ObservationIndex, kb: KnowledgeBase, now: Date): Finding[] {
   const findings: Finding[] = [];
   for (const spec of SPECS) {
-    const on = meds.filter((m) => m.ingredients.some((i) => i.rxcui === spec.ingredient));
+    const applies = kb.protocolIngredients.get(spec.protocol) ?? new Set<string>();
+    const on = meds.filter((m) => m.ingredients.some((i) => applies.has(i.rxcui)));
     const p = kb.protocols.get(spec.protocol);
     if (!on.length || !p) continue;
     const item = p.items[spec.levelItem];
@@ -102,14 +122,11 @@ export function findDrugLevels(meds: NormalizedMedication[], obs: ObservationInd
         }));
       }
     }
-    const levelOverdue = overdue(p, item, on, latestOf(obs, codes(item)), now, true);
-    if (levelOverdue) findings.push(levelOverdue);
-    for (const i of spec.labItems) {
-      const lab = p.items[i];
-      if (!lab?.loinc.length) continue;
-      const f = overdue(p, lab, on, latestOf(obs, codes(lab)), now, false);
-      if (f) findings.push(f);
-    }
+  }
+  for (const due of drugLevelSchedule(meds, obs, kb, now)) {
+    if (due.status !== 'overdue') continue;
+    const p = kb.protocols.get(due.protocol) as MonitoringProtocol;
+    findings.push(overdue(p, p.items.find((i) => i.test === due.test) as MonitoringItem, due, now));
   }
   return findings;
 }

@@ -1,15 +1,15 @@
 // Antipsychotic metabolic monitoring from the start date: baseline, 4/8/12 weeks, then quarterly / annually
 // (psych-monitoring.json "antipsychotic-metabolic": ADA/APA/AACE/NAASO consensus, Diabetes Care 2004;27:596-601).
 import type { KnowledgeBase, MonitoringItem } from '../kb-types.ts';
-import { makeFinding } from '../finding.ts';
 import { DAY_MS, latestOf, type ObservationIndex } from '../observations.ts';
-import type { Finding, NormalizedMedication } from '../types.ts';
+import type { Finding, MonitoringDue, NormalizedMedication } from '../types.ts';
+import { day, dueStatus, overdueFinding } from './due.ts';
 
 const WEEK_MS = 7 * DAY_MS;
 /** A result this long before a milestone still counts for it (baseline: before the first dose). */
 const WINDOW_WEEKS = { baseline: 4, later: 2 };
 
-interface Schedule {
+export interface Schedule {
   fixedWeeks: number[];
   repeatWeeks?: number;
 }
@@ -48,38 +48,59 @@ export function isAntipsychotic(rxcui: string, kb: KnowledgeBase): boolean {
   return !!(kb.classes.get('antipsychotic')?.has(rxcui) || kb.classes.get('ANTIPSYCHOTIC')?.has(rxcui));
 }
 
-export function findMetabolic(meds: NormalizedMedication[], obs: ObservationIndex, kb: KnowledgeBase, now: Date): Finding[] {
+/** The first milestone (in weeks from start) after `weeksOnTherapy`. */
+export function nextMilestone(s: Schedule, weeksOnTherapy: number): number | undefined {
+  const fixed = s.fixedWeeks.find((w) => w > weeksOnTherapy);
+  if (fixed !== undefined) return fixed;
+  if (!s.repeatWeeks) return undefined;
+  const tail = s.fixedWeeks[s.fixedWeeks.length - 1] ?? 0;
+  return tail + (Math.floor((weeksOnTherapy - tail) / s.repeatWeeks) + 1) * s.repeatWeeks;
+}
+
+/** Per metabolic item: the milestone due now (overdue when unmet) or the next one. */
+export function metabolicSchedule(meds: NormalizedMedication[], obs: ObservationIndex, kb: KnowledgeBase, now: Date): MonitoringDue[] {
   const on = meds.filter((m) => m.ingredients.some((i) => isAntipsychotic(i.rxcui, kb)));
   const p = kb.protocols.get('antipsychotic-metabolic');
   if (!on.length || !p) return [];
   // The most recent start drives the schedule: a newly added antipsychotic restarts the baseline.
-  const starts = on.map((m) => m.start).filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime());
-  const start = starts[0];
-  const findings: Finding[] = [];
+  const start = on.map((m) => m.start).filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0];
+  const out: MonitoringDue[] = [];
   for (const item of p.items as MonitoringItem[]) {
     if (!item.loinc.length) continue;
     const schedule = parseSchedule(item.schedule);
     const codes = item.loinc.map((l) => l.code);
-    const weeksOn = start ? (now.getTime() - start.getTime()) / WEEK_MS : undefined;
-    const milestone = weeksOn === undefined ? undefined : lastMilestone(schedule, weeksOn);
-    let dueDate: Date;
-    let label: string;
-    if (start && milestone !== undefined) {
-      dueDate = new Date(start.getTime() + milestone * WEEK_MS);
-      label = milestoneName(milestone, schedule.fixedWeeks);
-    } else if (!start && schedule.repeatWeeks) {
-      dueDate = new Date(now.getTime() - schedule.repeatWeeks * WEEK_MS);
-      label = `routine (every ${schedule.repeatWeeks} weeks; start date unknown)`;
-    } else continue;
-    const window = (milestone === 0 ? WINDOW_WEEKS.baseline : WINDOW_WEEKS.later) * WEEK_MS;
     const latest = latestOf(obs, codes);
-    if (latest && latest.date.getTime() >= dueDate.getTime() - window) continue;
-    findings.push(makeFinding({
-      kind: 'monitoring-overdue', severity: 'moderate', ruleId: `MON-metabolic-${item.test}`, verified: p.verified, source: p.source,
-      medications: on, observations: latest ? [latest.observation] : [],
-      summary: `Antipsychotic metabolic monitoring overdue: ${item.test} (${label} check)`,
-      detail: `${on.map((m) => m.ingredients.map((i) => i.name).join('/')).join(', ')}${start ? ` started ${start.toISOString().slice(0, 10)}` : ''}; the ${label} ${item.test} check (schedule: ${item.schedule?.join(', ')}) was due ${dueDate.toISOString().slice(0, 10)}. ${latest ? `Last result ${latest.date.toISOString().slice(0, 10)}.` : `No result (LOINC ${codes.join(', ')}) on record.`}`,
-    }));
+    const base = { ruleId: `MON-metabolic-${item.test}`, protocol: p.id, test: item.test, loinc: codes, medications: on, last: latest?.observation, lastDate: latest?.date, verified: p.verified, source: p.source };
+    if (!start) {
+      if (!schedule.repeatWeeks) continue;
+      const dueDate = latest ? new Date(latest.date.getTime() + schedule.repeatWeeks * WEEK_MS) : now;
+      out.push({ ...base, dueDate, status: dueStatus(dueDate, now, !latest), basis: `routine (every ${schedule.repeatWeeks} weeks; start date unknown)` });
+      continue;
+    }
+    const weeksOn = (now.getTime() - start.getTime()) / WEEK_MS;
+    const milestone = lastMilestone(schedule, weeksOn);
+    if (milestone !== undefined) {
+      const dueDate = new Date(start.getTime() + milestone * WEEK_MS);
+      const window = (milestone === 0 ? WINDOW_WEEKS.baseline : WINDOW_WEEKS.later) * WEEK_MS;
+      if (!latest || latest.date.getTime() < dueDate.getTime() - window) {
+        out.push({ ...base, dueDate, status: 'overdue', basis: `${milestoneName(milestone, schedule.fixedWeeks)} check` });
+        continue;
+      }
+    }
+    const next = nextMilestone(schedule, weeksOn);
+    if (next === undefined) continue;
+    const dueDate = new Date(start.getTime() + next * WEEK_MS);
+    out.push({ ...base, dueDate, status: dueStatus(dueDate, now), basis: `${milestoneName(next, schedule.fixedWeeks)} check` });
   }
-  return findings;
+  return out;
+}
+
+export function findMetabolic(meds: NormalizedMedication[], obs: ObservationIndex, kb: KnowledgeBase, now: Date): Finding[] {
+  const p = kb.protocols.get('antipsychotic-metabolic');
+  return metabolicSchedule(meds, obs, kb, now).filter((d) => d.status === 'overdue').map((d) => {
+    const item = p?.items.find((i) => i.test === d.test);
+    const start = d.medications.map((m) => m.start).filter((x): x is Date => !!x).sort((a, b) => b.getTime() - a.getTime())[0];
+    return overdueFinding(d, `Antipsychotic metabolic monitoring overdue: ${d.test} (${d.basis})`,
+      `${d.medications.map((m) => m.ingredients.map((i) => i.name).join('/')).join(', ')}${start ? ` started ${day(start)}` : ''}; the ${d.basis} of ${d.test} (schedule: ${item?.schedule?.join(', ')}) was due ${day(d.dueDate)}. ${d.lastDate ? `Last result ${day(d.lastDate)}.` : `No result (LOINC ${d.loinc.join(', ')}) on record.`}`);
+  });
 }

@@ -4,24 +4,17 @@ import { makeFinding } from '../finding.ts';
 import { seriesOf, type ObservationIndex } from '../observations.ts';
 import type { Finding, NormalizedMedication } from '../types.ts';
 
-const QTC = '8636-3';
-
-/** Ingredients named in the protocol's applies_to list ("TCAs" → the TCA class). */
-export function qtDrugs(kb: KnowledgeBase): Set<string> {
-  const out = new Set<string>();
-  const p = kb.protocols.get('QTc-monitoring') as unknown as { applies_to?: { ingredients?: string[] } } | undefined;
-  for (const raw of p?.applies_to?.ingredients ?? []) {
-    const name = raw.replace(/\(.*\)/, '').trim().toLowerCase();
-    if (name === 'tcas') for (const c of kb.classes.get('TCA') ?? []) out.add(c);
-    for (const c of kb.names.get(name) ?? []) out.add(c);
-  }
-  return out;
+/** The corrected QT interval code of the protocol's ECG item ("Q-T interval corrected" in the LOINC registry). */
+function qtcCode(kb: KnowledgeBase): string | undefined {
+  return kb.protocols.get('QTc-monitoring')?.items[0]?.loinc.find((l) => /^Q-T interval corrected$/i.test(l.display))?.code;
 }
 
-export function findQtc(meds: NormalizedMedication[], obs: ObservationIndex, kb: KnowledgeBase, qt: Set<string>): Finding[] {
+export function findQtc(meds: NormalizedMedication[], obs: ObservationIndex, kb: KnowledgeBase): Finding[] {
   const p = kb.protocols.get('QTc-monitoring');
+  const qt = kb.protocolIngredients.get('QTc-monitoring') ?? new Set<string>();
+  const QTC = qtcCode(kb);
   const on = meds.filter((m) => m.ingredients.some((i) => qt.has(i.rxcui)));
-  if (!p || !on.length) return [];
+  if (!p || !on.length || !QTC) return [];
   const series = seriesOf(obs, [QTC]).filter((v) => v.value !== undefined);
   const latest = series[series.length - 1];
   if (!latest) return [];
