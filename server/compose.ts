@@ -12,6 +12,15 @@ import { AuditSink, buildAuditEvent, createAuthServer, type AuthServer, type Cli
 import type { AuditEntry } from './fhir/context.ts';
 import { newId } from './fhir/ids.ts';
 import { seedDemoData } from './demo/seed.ts';
+import path from 'node:path';
+import { loadKnowledgeBase } from './clinical/index.ts';
+import { clinicalOperations } from './fhir/operations/clinical.ts';
+import { loadPatientRecord } from './fhir/operations/patient-record.ts';
+import { cdsRouter } from './http/cds-routes.ts';
+import type { FhirContext } from './fhir/context.ts';
+
+/** The knowledge base ships with the server in knowledge/; KNOWLEDGE_DIR overrides it. */
+const DEFAULT_KB_DIR = path.resolve(import.meta.dirname, '../knowledge');
 
 export interface Composed {
   app: Express;
@@ -33,7 +42,7 @@ export interface ComposeDeps {
 export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const { config, driver, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const search = await createSearch();
+  const search = await createSearch({ baseUrl: `${config.publicBaseUrl}/fhir`, now });
   await migrate(driver, [...CORE_MIGRATIONS, ...search.migrations]);
   const store = ResourceStore.open(driver, search.indexHook);
   if (config.demo) {
@@ -80,6 +89,22 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
       }),
     );
   };
+  const kb = loadKnowledgeBase(config.knowledgeDir ?? DEFAULT_KB_DIR);
+  const systemCtx = (): FhirContext => ({
+    requestId: 'cds',
+    log,
+    store,
+    search,
+    baseUrl: `${config.publicBaseUrl}/fhir`,
+    now,
+    principal: { kind: 'system', clientId: 'titrate-cds', unrestricted: true },
+  });
+  const cds = cdsRouter({
+    kb,
+    log,
+    now,
+    loadRecord: (patientId) => loadPatientRecord(systemCtx(), patientId).catch(() => undefined),
+  });
   const smart = config.auth === 'smart';
   const app = createApp({
     config,
@@ -87,7 +112,11 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     search,
     log,
     now,
-    mounts: [{ path: '/', router: auth.router as unknown as RequestHandler }],
+    operations: clinicalOperations(kb),
+    mounts: [
+      { path: '/', router: auth.router as unknown as RequestHandler },
+      { path: '/cds-services', router: cds as unknown as RequestHandler },
+    ],
     authenticate: smart ? (req) => auth.authenticate(req.get('authorization')) : undefined,
     audit: smart ? audit : undefined,
     ready: async () => {

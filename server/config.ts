@@ -13,6 +13,8 @@ export interface Config {
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
   readonly frameAncestors: string;
+  /** Folder of the psychiatry knowledge base JSON files; default knowledge/ in the project. */
+  readonly knowledgeDir: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +47,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel,
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
     frameAncestors: env.FRAME_ANCESTORS ?? "'self'",
+    knowledgeDir: env.KNOWLEDGE_DIR ? path.resolve(env.KNOWLEDGE_DIR) : undefined,
     ...overrides,
   };
   return Object.freeze(config);

@@ -1,11 +1,6 @@
 // Compiles the simple FHIRPath shapes of SearchParameter expressions to plain property access
 // (https://hl7.org/fhir/R4/searchparameter.html#expression); returns undefined for anything else.
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const CHOICES = require('fhirpath/fhir-context/r4/choiceTypePaths.json') as Record<string, string[]>;
-const PATH_TYPES = require('fhirpath/fhir-context/r4/path2Type.json') as Record<string, string | { code: string }>;
-const ELSEWHERE = require('fhirpath/fhir-context/r4/pathsDefinedElsewhere.json') as Record<string, string>;
+import { model, nextContext } from './model.ts';
 
 /** Values reached by an expression: raw JSON nodes (objects or primitives), arrays flattened. */
 export type Getter = (node: unknown, root?: unknown) => unknown[];
@@ -33,8 +28,6 @@ export function splitUnion(expr: string): string[] {
 }
 
 const upper = (s: string) => s[0].toUpperCase() + s.slice(1);
-/** Element names that are a choice somewhere (value, effective, onset…), for paths whose type context is unknown. */
-const CHOICE_NAMES = new Set(Object.keys(CHOICES).map((k) => k.slice(k.lastIndexOf('.') + 1)));
 
 function anyChoiceStep(name: string): Step {
   const plain = propStep(name);
@@ -90,17 +83,6 @@ function refIsType(ref: unknown, type: string, root: unknown): boolean {
   }
   const parts = r.replace(/\/_history\/[^/]+$/, '').split('/');
   return parts.length >= 2 && parts[parts.length - 2] === type;
-}
-
-/** Type context of a path for choice detection; undefined when unknown. */
-function nextContext(ctx: string | undefined, name: string): string | undefined {
-  if (!ctx) return undefined;
-  const full = `${ctx}.${name}`;
-  if (ELSEWHERE[full]) return ELSEWHERE[full];
-  const t = PATH_TYPES[full];
-  if (t === undefined) return undefined;
-  if (typeof t === 'object') return t.code;
-  return t === 'BackboneElement' || t === 'Element' ? full : t;
 }
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*/;
@@ -177,8 +159,8 @@ function compileBranch(src: string, rootType: string | undefined, ctx0: string |
     }
     first = false;
     const full = ctx ? `${ctx}.${name}` : undefined;
-    const choice = full ? CHOICES[full] : undefined;
-    steps.push(choice ? choiceStep(name, choice) : !ctx && CHOICE_NAMES.has(name) ? anyChoiceStep(name) : propStep(name));
+    const choice = full ? model().choices[full] : undefined;
+    steps.push(choice ? choiceStep(name, choice) : !ctx && model().choiceNames.has(name) ? anyChoiceStep(name) : propStep(name));
     lastProp = { name, ctxBefore: ctx };
     ctx = choice ? undefined : nextContext(ctx, name);
     const index = p.eat(/^\[(\d+)\]/);
@@ -196,7 +178,17 @@ function compileBranch(src: string, rootType: string | undefined, ctx0: string |
  * Compiles an expression to a getter, or undefined when it needs the full FHIRPath engine.
  * `ctx` is the type path the expression starts from (a resource type, or e.g. `Observation.component`).
  */
+/** Hand-compiled expressions too irregular for the path grammar (FHIRPath semantics spelled out). */
+const SPECIAL: Record<string, Getter> = {
+  // `false and {}` is false: a patient without deceased[x] is indexed as deceased=false.
+  'Patient.deceased.exists() and Patient.deceased != false': (r) => {
+    const p = r as { deceasedBoolean?: boolean; deceasedDateTime?: string };
+    return [p.deceasedDateTime !== undefined || p.deceasedBoolean === true];
+  },
+};
+
 export function compilePath(expr: string, rootType: string | undefined, ctx: string | undefined): Getter | undefined {
+  if (SPECIAL[expr]) return SPECIAL[expr];
   const branches: Step[][] = [];
   for (const b of splitUnion(expr)) {
     const steps = compileBranch(b, rootType, ctx);

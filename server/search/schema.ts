@@ -38,7 +38,8 @@ function ddl(d: Dialect): string[] {
     `CREATE INDEX IF NOT EXISTS sp_number_value ON sp_number (res_type, param, value)`,
     `CREATE TABLE IF NOT EXISTS sp_uri (${common}, value ${t} NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS sp_uri_value ON sp_uri (res_type, param, value)`,
-    ...Object.keys(INDEX_TABLES).map((name) => `CREATE INDEX IF NOT EXISTS ${name}_res ON ${name} (res_type, res_id)`),
+    // Per-resource lookups (EXISTS probes, sort keys, includes, deletes); param last so it beats the value index.
+    ...Object.keys(INDEX_TABLES).map((name) => `CREATE INDEX IF NOT EXISTS ${name}_res ON ${name} (res_type, res_id, param)`),
   ];
 }
 

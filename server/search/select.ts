@@ -1,7 +1,7 @@
-// Chooses the search engine the server runs with (the full engine once search/index.ts provides it).
+// Chooses the search engine the server runs with: the full engine over the official R4 SearchParameters.
 import type { SearchEngine } from './engine.ts';
-import { createBasicSearch } from './basic.ts';
+import { createSearchEngine } from './index.ts';
 
-export async function createSearch(): Promise<SearchEngine> {
-  return createBasicSearch();
+export async function createSearch(opts: { baseUrl?: string; now?: () => Date } = {}): Promise<SearchEngine> {
+  return createSearchEngine(opts);
 }

@@ -15,6 +15,8 @@ export interface StoredResource {
 export interface IndexHook {
   write(tx: SqlTx, type: string, id: string, resource: Record<string, unknown>): Promise<void>;
   remove(tx: SqlTx, type: string, id: string): Promise<void>;
+  /** Optional batch form for transaction ingest: one multi-row INSERT per index table. */
+  writeMany?(tx: SqlTx, items: readonly { type: string; id: string; resource: Record<string, unknown> }[]): Promise<void>;
 }
 
 export type WriteConflict = 'version-mismatch' | 'exists';
@@ -186,8 +188,10 @@ export class ResourceStore {
       }
       await store.db.insertMany('resources', ['type', 'id', 'version', 'last_updated', 'deleted', 'content'], current);
       await store.db.insertMany('resource_history', ['type', 'id', 'version', 'last_updated', 'deleted', 'method', 'content'], history);
-      for (let i = 0; i < items.length; i++) {
-        await store.index.write(store.db, items[i].type, items[i].id, stampedAll[i]);
+      if (store.index.writeMany) {
+        await store.index.writeMany(store.db, items.map((it, i) => ({ type: it.type, id: it.id, resource: stampedAll[i] })));
+      } else {
+        for (let i = 0; i < items.length; i++) await store.index.write(store.db, items[i].type, items[i].id, stampedAll[i]);
       }
       return stored;
     });

@@ -14,7 +14,9 @@ import { expandValueSets, type CodeSets } from './terminology.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
+/** larger expansions (v3 code systems, languages) are left out of the cache: their bindings go unchecked */
+const MAX_EXPANSION = 5000;
 export const SCHEMA_FILE = join(here, 'vendor', 'fhir.schema.4.0.1.json.gz');
 export const DEFAULT_US_CORE_TGZ = resolve(here, '../../../shared/corpora/us-core-packages/us_core_610.tgz');
 
@@ -24,6 +26,7 @@ export function defaultCacheDir(): string {
 
 export interface CoreDefinitions {
   types: Record<string, TypeTable>;
+  /** written to code-sets.json, not core-definitions.json */
   extensions: Record<string, TypeTable>;
   /** constraint profiles published with the core spec (SimpleQuantity, vitalsigns, bp …) */
   coreProfiles: TypeTable[];
@@ -55,6 +58,12 @@ export function loadPatchedSchema(): Record<string, any> {
   schema.definitions.ElementDefinition_Type.properties._profile ??= { type: 'array', items: extRef };
   schema.definitions.ElementDefinition_Type.properties._targetProfile ??= { type: 'array', items: extRef };
   schema.definitions.QuestionnaireResponse.properties._questionnaire ??= extRef;
+  // 4.0.1 made Expression.language extensible (text/cql.identifier …); the schema kept the 4.0.0 enum
+  delete schema.definitions.Expression.properties.language.enum;
+  // complex types are declared without `type: object`, so null or a string would pass for them
+  for (const def of Object.values<Record<string, any>>(schema.definitions)) {
+    if (def.properties && !def.type) def.type = 'object';
+  }
   return schema;
 }
 
@@ -90,17 +99,18 @@ export function buildCoreDefinitions(): CoreDefinitions {
     const sd = r as fhir4.StructureDefinition;
     if (r.resourceType === 'StructureDefinition') extensions[sd.url] = compileStructureDefinition(sd as never);
   }
-  const wanted = new Set<string>();
-  for (const t of [...Object.values(types), ...Object.values(extensions), ...coreProfiles]) {
-    for (const el of t.elements) if (el.binding?.strength === 'required') wanted.add(el.binding.valueSet);
-  }
   const terminology = [
     ...readBundle('Bundle-valuesets.json'),
     ...readBundle('Bundle-v3-valuesets.json'),
     ...readBundle('Bundle-v2-valuesets.json'),
     ...readBundle('Bundle-valueset-expansions.json'),
   ];
-  return { types, extensions, coreProfiles, codeSets: expandValueSets(terminology, wanted) };
+  // every core ValueSet that expands locally: profiles (Titrate, US Core, submitted ones) bind to them too
+  const wanted = new Set<string>();
+  for (const r of terminology) if (r.resourceType === 'ValueSet') wanted.add((r as fhir4.ValueSet).url!);
+  const codeSets = expandValueSets(terminology, wanted);
+  for (const [url, codes] of Object.entries(codeSets)) if (codes.length > MAX_EXPANSION) delete codeSets[url];
+  return { types, extensions, coreProfiles, codeSets };
 }
 
 /** Minimal ustar reader: name → file content for a gzipped npm/FHIR package. */
@@ -201,11 +211,13 @@ export function buildValidationCache(opts: { dir?: string; usCoreTgz?: string; f
   mkdirSync(dir, { recursive: true });
   writeAtomic(join(dir, 'fhir-schema.cjs'), buildSchemaModule());
   loadSchemaValidator(dir); // writes the V8 code cache for fast starts
-  const core = buildCoreDefinitions();
+  const { codeSets, ...core } = buildCoreDefinitions();
   writeAtomic(join(dir, 'core-definitions.json'), JSON.stringify(core));
+  // code sets are read on the first binding check, not at start-up
+  writeAtomic(join(dir, 'code-sets.json'), JSON.stringify(codeSets));
   let usCore = false;
   if (usCoreTgz && existsSync(usCoreTgz)) {
-    writeAtomic(join(dir, 'us-core.json'), JSON.stringify(buildUsCore(usCoreTgz, core)));
+    writeAtomic(join(dir, 'us-core.json'), JSON.stringify(buildUsCore(usCoreTgz, { ...core, codeSets })));
     usCore = true;
   }
   writeAtomic(stampFile, JSON.stringify({ hash, generator: generatorHash(), usCore, builtAt: new Date().toISOString() }));

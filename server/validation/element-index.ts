@@ -10,7 +10,37 @@ export interface ChildRule {
   slices: ElementRule[];
 }
 
+export interface ChildIndex {
+  children: ChildRule[];
+  /** JSON property (without `_`) → the rule and the type that property name selects */
+  byKey: Map<string, { child: ChildRule; type: string }>;
+  required: ChildRule[];
+}
+
 const cache = new WeakMap<TypeTable, Map<string, ChildRule[]>>();
+const indexCache = new WeakMap<TypeTable, Map<string, ChildIndex | null>>();
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** children of `id` keyed by JSON property name, built once per table and element */
+export function childIndex(table: TypeTable, id: string): ChildIndex | null {
+  let map = indexCache.get(table);
+  if (!map) indexCache.set(table, (map = new Map()));
+  let idx = map.get(id);
+  if (idx !== undefined) return idx;
+  const children = childrenOf(table, id);
+  if (!children) {
+    map.set(id, null);
+    return null;
+  }
+  const byKey = new Map<string, { child: ChildRule; type: string }>();
+  for (const child of children) {
+    if (child.choice) for (const t of child.rule.types) byKey.set(child.name + cap(t.code), { child, type: t.code });
+    else byKey.set(child.name, { child, type: child.rule.types[0]?.code ?? '' });
+  }
+  idx = { children, byKey, required: children.filter((c) => c.rule.min > 0) };
+  map.set(id, idx);
+  return idx;
+}
 
 function lastSegment(id: string): string {
   return id.slice(id.lastIndexOf('.') + 1);

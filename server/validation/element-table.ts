@@ -34,6 +34,9 @@ export interface ElementRule {
   sliceName?: string;
   slicing?: { discriminator: Discriminator[]; rules: string };
   maxLength?: number;
+  isModifier?: boolean;
+  minValue?: unknown;
+  maxValue?: unknown;
 }
 
 export interface TypeTable {
@@ -44,6 +47,8 @@ export interface TypeTable {
   derivation: 'specialization' | 'constraint';
   baseDefinition?: string;
   abstract: boolean;
+  /** extension definitions: where the extension may be used (context expressions) */
+  context?: string[];
   elements: ElementRule[];
 }
 
@@ -55,6 +60,7 @@ interface SdLike {
   derivation?: string;
   baseDefinition?: string;
   snapshot?: { element: fhir4.ElementDefinition[] };
+  context?: { type: string; expression: string }[];
 }
 
 const FHIRPATH_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -68,7 +74,7 @@ function typeCode(t: fhir4.ElementDefinitionType): string {
   return t.code;
 }
 
-function fixedOrPattern(el: Record<string, unknown>, prefix: 'fixed' | 'pattern'): unknown {
+function fixedOrPattern(el: Record<string, unknown>, prefix: 'fixed' | 'pattern' | 'minValue' | 'maxValue'): unknown {
   for (const k of Object.keys(el)) if (k.startsWith(prefix) && k.length > prefix.length) return el[k];
   return undefined;
 }
@@ -99,9 +105,9 @@ export function compileElement(el: fhir4.ElementDefinition): ElementRule {
     }));
   }
   if (el.contentReference) rule.contentRef = el.contentReference.slice(el.contentReference.indexOf('#') + 1);
-  const fixed = fixedOrPattern(el as Record<string, unknown>, 'fixed');
+  const fixed = fixedOrPattern(el as unknown as Record<string, unknown>, 'fixed');
   if (fixed !== undefined) rule.fixed = fixed;
-  const pattern = fixedOrPattern(el as Record<string, unknown>, 'pattern');
+  const pattern = fixedOrPattern(el as unknown as Record<string, unknown>, 'pattern');
   if (pattern !== undefined) rule.pattern = pattern;
   if (el.sliceName) rule.sliceName = el.sliceName;
   if (el.slicing) {
@@ -111,6 +117,11 @@ export function compileElement(el: fhir4.ElementDefinition): ElementRule {
     };
   }
   if (el.maxLength) rule.maxLength = el.maxLength;
+  if (el.isModifier) rule.isModifier = true;
+  const minValue = fixedOrPattern(el as unknown as Record<string, unknown>, 'minValue');
+  if (minValue !== undefined) rule.minValue = minValue;
+  const maxValue = fixedOrPattern(el as unknown as Record<string, unknown>, 'maxValue');
+  if (maxValue !== undefined) rule.maxValue = maxValue;
   return rule;
 }
 
@@ -122,6 +133,7 @@ export function compileStructureDefinition(sd: SdLike): TypeTable {
     derivation: sd.derivation === 'constraint' ? 'constraint' : 'specialization',
     baseDefinition: sd.baseDefinition,
     abstract: sd.abstract ?? false,
+    ...(sd.context?.length ? { context: sd.context.map((c) => c.expression) } : {}),
     elements: (sd.snapshot?.element ?? []).map(compileElement),
   };
 }

@@ -58,5 +58,8 @@ export function decodedBase64Length(data: string): number | undefined {
 
 export const MAX_STRING_BYTES = 1024 * 1024;
 
-/** Java validator security check: strings that look like embedded HTML (https://hl7.org/fhir/R4/security.html#narrative) */
-export const EMBEDDED_HTML = /<\s*\/?\s*(script|iframe|object|img|a|div|span|p|style|form|input)\b[^>]*>/i;
+/**
+ * Active HTML content in a string or markdown value (https://hl7.org/fhir/R4/security.html#narrative):
+ * Titrate shows these values inside EHR iframes, so script-capable markup is refused outright.
+ */
+export const ACTIVE_HTML = /<\s*(script|iframe|object|embed|applet|frame|frameset|form|base|meta|link)\b|<[^>]*\son[a-z]+\s*=|javascript\s*:/i;

@@ -28,7 +28,7 @@ export function matchesPattern(value: unknown, pattern: unknown, exact: boolean)
 
 const idIndex = new WeakMap<TypeTable, Map<string, ElementRule>>();
 
-function ruleById(table: TypeTable, id: string): ElementRule | undefined {
+export function ruleById(table: TypeTable, id: string): ElementRule | undefined {
   let map = idIndex.get(table);
   if (!map) {
     map = new Map(table.elements.map((e) => [e.id, e]));
@@ -54,33 +54,69 @@ function navigate(value: unknown, path: string): unknown[] {
 
 /** whether an instance value belongs to a slice, judged by the slicing discriminators */
 export function sliceMatches(
-  _deps: unknown,
+  deps: {
+    byUrl: Map<string, TypeTable>;
+    conforms?: (url: string, value: unknown) => boolean;
+    resolve?: (reference: string) => Record<string, any> | undefined;
+  },
   table: TypeTable,
   slice: ElementRule,
   discriminators: Discriminator[],
   value: unknown,
 ): boolean {
   if (!discriminators.length) return false;
+  let determined = 0;
   for (const d of discriminators) {
     const path = d.path.replace(/^\$this\.?/, '');
+    if ((d.type === 'type' || d.type === 'profile') && /^(.*?)\.?resolve\(\)$/.test(path)) {
+      // $this.resolve(): the type of the referenced resource, from the targetProfiles
+      const refPath = path.replace(/\.?resolve\(\)$/, '');
+      const target = refPath ? ruleById(table, `${slice.id}.${refPath}`) : slice;
+      const targets = new Set((target?.types ?? []).flatMap((t) => t.targets ?? []).map((u) => deps.byUrl.get(u)?.type ?? u.slice(u.lastIndexOf('/') + 1)));
+      if (!targets.size) return false;
+      const refs = (refPath ? navigate(value, refPath) : [value]) as { reference?: string }[];
+      const types = refs.map((r) => (typeof r?.reference === 'string' ? deps.resolve?.(r.reference)?.resourceType : undefined));
+      if (!types.some((t) => t && (targets.has(t) || targets.has('Resource')))) return false;
+      determined++;
+      continue;
+    }
     if (d.type === 'type' || d.type === 'profile') {
-      const rt = (value as { resourceType?: string })?.resourceType;
-      if (rt && !slice.types.some((t) => t.code === rt || t.code === 'Resource')) return false;
+      const target = path ? ruleById(table, `${slice.id}.${path}`) : slice;
+      if (!target?.types.length) return false;
+      const found = path ? navigate(value, path) : [value];
+      const typeOf = (v: unknown) => (v as { resourceType?: string })?.resourceType;
+      const allowed = new Set<string>();
+      for (const t of target.types) {
+        if (d.type === 'profile' && t.profiles?.length) {
+          for (const url of t.profiles) allowed.add(deps.byUrl.get(url)?.type ?? t.code);
+        } else {
+          allowed.add(t.code);
+        }
+      }
+      if (!found.some((f) => allowed.has('Resource') || allowed.has(typeOf(f) ?? ''))) return false;
+      if (d.type === 'profile' && deps.conforms) {
+        const urls = target.types.flatMap((t) => t.profiles ?? []).filter((u) => deps.byUrl.has(u));
+        if (urls.length && !found.some((f) => urls.some((u) => deps.conforms!(u, f)))) return false;
+      }
+      determined++;
       continue;
     }
     if (d.type === 'exists') {
       const sub = ruleById(table, `${slice.id}.${path}`);
       const present = navigate(value, path).length > 0;
       if (sub && ((sub.min > 0 && !present) || (sub.max === 0 && present))) return false;
+      if (sub) determined++;
       continue;
     }
     if (path.includes('(')) return false;
     const target = path ? ruleById(table, `${slice.id}.${path}`) : slice;
     let expected = target?.fixed ?? target?.pattern;
     if (expected === undefined && path === 'url') expected = slice.types[0]?.profiles?.[0];
-    if (expected === undefined) return false;
+    // a slice that leaves this discriminator open does not constrain it
+    if (expected === undefined) continue;
+    determined++;
     const found = path ? navigate(value, path) : [value];
     if (!found.some((f) => matchesPattern(f, expected, false))) return false;
   }
-  return true;
+  return determined > 0;
 }

@@ -41,10 +41,10 @@ export function readProfileFiles(dir: string): ProfileFile[] {
     });
 }
 
-export function loadProfiles(dir: string, _core?: unknown): LoadedProfiles {
-  const resources = readProfileFiles(dir)
-    .map((f) => f.resource)
-    .filter((r): r is fhir4.Resource => !!r && CONFORMANCE_TYPES.has(r.resourceType));
+export function loadProfiles(dir: string, extra: fhir4.Resource[] = []): LoadedProfiles {
+  const resources = [...readProfileFiles(dir).map((f) => f.resource), ...extra].filter(
+    (r): r is fhir4.Resource => !!r && (CONFORMANCE_TYPES.has(r.resourceType) || r.resourceType === 'Questionnaire'),
+  );
   const sds = new Map<string, fhir4.StructureDefinition>();
   for (const r of resources) if (r.resourceType === 'StructureDefinition') sds.set((r as fhir4.StructureDefinition).url, r as fhir4.StructureDefinition);
   const withSnapshot = (sd: fhir4.StructureDefinition, depth = 0): fhir4.StructureDefinition => {
@@ -55,7 +55,10 @@ export function loadProfiles(dir: string, _core?: unknown): LoadedProfiles {
     });
     return { ...sd, snapshot: { element: elements } };
   };
-  const tables = [...sds.values()].map((sd) => compileStructureDefinition(withSnapshot(sd) as never));
+  const tables = [...sds.values()]
+    .map((sd) => withSnapshot(sd))
+    .filter((sd) => sd.snapshot?.element?.length)
+    .map((sd) => compileStructureDefinition(sd as never));
   const wanted = new Set<string>();
   for (const r of resources) if (r.resourceType === 'ValueSet') wanted.add((r as fhir4.ValueSet).url!);
   return {

@@ -30,15 +30,42 @@ function maxNum(max: string | undefined): number {
   return max === undefined || max === '*' ? Infinity : Number(max);
 }
 
-function unroll(elements: Ed[], id: string, errors: string[]): number {
+function unroll(elements: Ed[], id: string, errors: string[], pristine: Ed[]): number {
   const parentId = id.slice(0, id.lastIndexOf('.'));
   let parentIdx = elements.findIndex((e) => e.id === parentId);
   if (parentIdx < 0) {
     if (!parentId.includes('.')) return -1;
-    parentIdx = unroll(elements, parentId, errors);
+    parentIdx = unroll(elements, parentId, errors, pristine);
     if (parentIdx < 0) return -1;
   }
   const parent = elements[parentIdx];
+  if (parent.contentReference) {
+    // a recursive element (Parameters.parameter.part, Questionnaire.item.item): copy what it refers to,
+    // as the base defines it (not as this profile constrains it)
+    const refId = parent.contentReference.slice(parent.contentReference.indexOf('#') + 1);
+    const copied = pristine
+      .filter((e) => e.id!.startsWith(`${refId}.`) && !e.id!.slice(refId.length).includes(':'))
+      .map((e) => ({ ...structuredClone(e), id: parentId + e.id!.slice(refId.length), path: parent.path + e.path.slice(refId.length) }));
+    let end = parentIdx + 1;
+    while (end < elements.length && elements[end].id!.startsWith(`${parentId}.`)) end++;
+    elements.splice(end, 0, ...copied);
+    return elements.findIndex((e) => e.id === id);
+  }
+  const lastSeg = parentId.slice(parentId.lastIndexOf('.') + 1);
+  if (lastSeg.includes(':')) {
+    // a slice: its children start as copies of the sliced element's children
+    const slicedId = parentId.slice(0, parentId.lastIndexOf(':'));
+    const children = elements
+      .filter((e) => e.id!.startsWith(`${slicedId}.`))
+      .map((e) => ({ ...structuredClone(e), id: parentId + e.id!.slice(slicedId.length) }));
+    if (children.length) {
+      let end = parentIdx + 1;
+      while (end < elements.length && elements[end].id!.startsWith(`${parentId}.`)) end++;
+      elements.splice(end, 0, ...children);
+      const idx = elements.findIndex((e) => e.id === id);
+      if (idx >= 0) return idx;
+    }
+  }
   const types = parent.type ?? [];
   if (types.length !== 1) {
     errors.push(`${id}: cannot unroll ${parentId}, it has ${types.length} types (restrict the type first)`);
@@ -67,13 +94,35 @@ function merge(target: Ed, diff: Ed, errors: string[]): void {
     const allowed = new Set(target.type.map((t) => t.code));
     for (const t of diff.type) if (!allowed.has(t.code)) errors.push(`${diff.id}: type ${t.code} is not allowed by the base`);
   }
-  const t = target as Record<string, unknown>;
+  const t = target as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(diff)) if (!MERGE_SKIP.has(k)) t[k] = structuredClone(v);
   if (diff.constraint?.length) {
     const keys = new Set((target.constraint ?? []).map((c) => c.key));
     for (const c of diff.constraint) if (keys.has(c.key)) errors.push(`${diff.id}: constraint key ${c.key} already exists`);
     target.constraint = [...(target.constraint ?? []), ...structuredClone(diff.constraint)];
   }
+}
+
+/** `Observation.valueQuantity` (a renamed choice, allowed in differentials) → `Observation.value[x]` */
+function normalizeChoiceId(elements: Ed[], id: string): string {
+  if (elements.some((e) => e.id === id)) return id;
+  const segs = id.split('.');
+  let cur = segs[0];
+  for (const seg of segs.slice(1)) {
+    const direct = `${cur}.${seg}`;
+    if (elements.some((e) => e.id === direct)) {
+      cur = direct;
+      continue;
+    }
+    const choice = elements.find((e) => {
+      if (!e.id!.startsWith(`${cur}.`) || !e.id!.endsWith('[x]') || e.id!.slice(cur.length + 1).includes('.')) return false;
+      const base = e.id!.slice(cur.length + 1, -3);
+      const rest = seg.slice(base.length);
+      return seg.startsWith(base) && (e.type ?? []).some((t) => t.code.charAt(0).toUpperCase() + t.code.slice(1) === rest);
+    });
+    cur = choice ? choice.id! : direct;
+  }
+  return cur;
 }
 
 /**
@@ -87,7 +136,7 @@ export function generateSnapshot(sd: Sd, resolveBase: (url: string) => Sd | unde
   if (base.type !== sd.type) errors.push(`type ${sd.type} differs from the base type ${base.type}`);
   const elements = structuredClone(base.snapshot.element);
   for (const diff of sd.differential?.element ?? []) {
-    const id = diff.id ?? diff.path;
+    const id = normalizeChoiceId(elements, diff.id ?? diff.path);
     if (!id.startsWith(sd.type)) {
       errors.push(`${id}: path does not start with ${sd.type}`);
       continue;
@@ -107,7 +156,7 @@ export function generateSnapshot(sd: Sd, resolveBase: (url: string) => Sd | unde
       elements.splice(end, 0, slice);
       idx = end;
     }
-    if (idx < 0) idx = unroll(elements, id, errors);
+    if (idx < 0) idx = unroll(elements, id, errors, base.snapshot.element);
     if (idx < 0) {
       errors.push(`${id}: no such element in the base`);
       continue;

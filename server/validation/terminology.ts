@@ -125,11 +125,15 @@ function expandInclude(
 export class Terminology {
   private readonly index = new Map<string, { full: Set<string>; bare: Set<string> }>();
 
-  constructor(private readonly sets: CodeSets[]) {}
+  private sets: CodeSets[] | undefined;
+
+  /** `load` runs on the first lookup (the core code sets are several MB of JSON) */
+  constructor(private readonly load: () => CodeSets[]) {}
 
   private lookup(vs: string): { full: Set<string>; bare: Set<string> } | undefined {
     let entry = this.index.get(vs);
     if (entry) return entry;
+    this.sets ??= this.load();
     const members = this.sets.map((s) => s[vs]).find(Boolean);
     if (!members) return undefined;
     entry = { full: new Set(members), bare: new Set(members.map((m) => m.slice(m.indexOf('|') + 1))) };

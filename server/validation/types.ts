@@ -15,6 +15,16 @@ export interface ValidateOptions {
   /** profiles to check in addition to those claimed in meta.profile */
   profiles?: string[];
   mode?: 'create' | 'update' | 'delete';
+  /** refuse active HTML (script, frames, event handlers) in string/markdown values; default from createValidator */
+  securityChecks?: boolean;
+  /** refuse markup in markdown values (HL7 Java validator "noHtmlInMarkdown" mode); default false */
+  noHtmlInMarkdown?: boolean;
+  /** severity for extensions with no known definition outside hl7.org/fhir (default 'warning': EHR vendor extensions) */
+  unknownExtensions?: 'warning' | 'error';
+  /** accept example.org/example.com URLs; default true (false suits production feeds) */
+  allowExampleUrls?: boolean;
+  /** canonical URL → conformance resource (Questionnaire for QuestionnaireResponse.questionnaire …), after profiles/ */
+  resolveCanonical?: (url: string) => fhir4.Resource | undefined;
   /** synchronous lookup used by resolve() and referenced-Medication rules; undefined = not available */
   resolveReference?: (reference: string) => fhir4.Resource | undefined;
 }
@@ -31,6 +41,10 @@ export interface CreateValidatorOptions {
   profilesDir?: string;
   /** load the cached US Core 6.1.0 profiles so claims of them are checked (default true when cached) */
   usCore?: boolean;
+  /** extra conformance resources (StructureDefinition, ValueSet, CodeSystem, Questionnaire) loaded like profiles/ */
+  resources?: fhir4.Resource[];
+  /** default for ValidateOptions.securityChecks (true: Titrate shows these values inside EHR iframes) */
+  securityChecks?: boolean;
   /** where build-schema.ts put the cache (default node_modules/.cache/titrate/validation) */
   cacheDir?: string;
 }

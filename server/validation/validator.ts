@@ -3,12 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildValidationCache, defaultCacheDir, isCacheCurrent, type CoreDefinitions, type UsCoreDefinitions } from './build-schema.ts';
 import { checkBundle } from './bundle-rules.ts';
+import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import type { TypeTable } from './element-table.ts';
 import { InvariantEngine } from './invariants.ts';
 import { loadProfiles, defaultProfilesDir, type LoadedProfiles } from './profiles.ts';
 import { checkSchema, loadSchemaValidator } from './schema-layer.ts';
 import { checkDomainResource, walkTable, type WalkerDeps, type WalkState } from './structure-walker.ts';
-import { Terminology } from './terminology.ts';
+import { Terminology, type CodeSets } from './terminology.ts';
 import type { CreateValidatorOptions, ValidateOptions, ValidationIssue, Validator } from './types.ts';
 
 export type { ValidationIssue, Validator, ValidateOptions, CreateValidatorOptions } from './types.ts';
@@ -17,13 +18,42 @@ function loadJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
+interface LoadedCore {
+  schema: ReturnType<typeof loadSchemaValidator>;
+  core: CoreDefinitions;
+  usCore?: UsCoreDefinitions;
+}
+
+const codeSetCache = new Map<string, CodeSets>();
+
+function codeSets(cacheDir: string): CodeSets {
+  let sets = codeSetCache.get(cacheDir);
+  if (!sets) codeSetCache.set(cacheDir, (sets = loadJson<CodeSets>(join(cacheDir, 'code-sets.json'))));
+  return sets;
+}
+
+/** the cache is immutable once built: validators created in one process share it */
+const loaded = new Map<string, LoadedCore>();
+
+function loadCore(cacheDir: string, usCore: boolean): LoadedCore {
+  const key = `${cacheDir}|${usCore}`;
+  let hit = loaded.get(key);
+  if (hit) return hit;
+  if (!isCacheCurrent(cacheDir)) buildValidationCache({ dir: cacheDir });
+  const other = loaded.get(`${cacheDir}|${!usCore}`);
+  const usCorePath = join(cacheDir, 'us-core.json');
+  hit = {
+    schema: other?.schema ?? loadSchemaValidator(cacheDir),
+    core: other?.core ?? loadJson<CoreDefinitions>(join(cacheDir, 'core-definitions.json')),
+    usCore: usCore && existsSync(usCorePath) ? (other?.usCore ?? loadJson<UsCoreDefinitions>(usCorePath)) : undefined,
+  };
+  loaded.set(key, hit);
+  return hit;
+}
+
 export async function createValidator(opts: CreateValidatorOptions = {}): Promise<Validator> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  if (!isCacheCurrent(cacheDir)) buildValidationCache({ dir: cacheDir });
-  const schema = loadSchemaValidator(cacheDir);
-  const core = loadJson<CoreDefinitions>(join(cacheDir, 'core-definitions.json'));
-  const usCorePath = join(cacheDir, 'us-core.json');
-  const usCore = opts.usCore !== false && existsSync(usCorePath) ? loadJson<UsCoreDefinitions>(usCorePath) : undefined;
+  const { schema, core, usCore } = loadCore(cacheDir, opts.usCore !== false);
 
   const byUrl = new Map<string, TypeTable>();
   const coreConstraintKeys = new Set<string>();
@@ -35,9 +65,20 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
   for (const t of core.coreProfiles) byUrl.set(t.url, t);
   for (const t of usCore?.profiles ?? []) byUrl.set(t.url, t);
 
-  const profiles: LoadedProfiles = loadProfiles(opts.profilesDir ?? defaultProfilesDir(), core);
+  const profiles: LoadedProfiles = loadProfiles(opts.profilesDir ?? defaultProfilesDir(), opts.resources ?? []);
   for (const t of profiles.tables) byUrl.set(t.url, t);
-  const terminology = new Terminology([core.codeSets, usCore?.codeSets ?? {}, profiles.codeSets]);
+  // ImplementationGuide.global: profiles that apply to every resource of a type
+  const globalProfiles = new Map<string, string[]>();
+  for (const r of opts.resources ?? []) {
+    if (r.resourceType !== 'ImplementationGuide') continue;
+    for (const g of (r as fhir4.ImplementationGuide).global ?? []) globalProfiles.set(g.type, [...(globalProfiles.get(g.type) ?? []), g.profile]);
+  }
+  const byCanonical = new Map<string, fhir4.Resource>();
+  for (const r of profiles.resources) {
+    const url = (r as { url?: string }).url;
+    if (url) byCanonical.set(url, r);
+  }
+  const terminology = new Terminology(() => [codeSets(cacheDir), usCore?.codeSets ?? {}, profiles.codeSets]);
   const deps: WalkerDeps = { core: core.types, byUrl, terminology, invariants: new InvariantEngine(), coreConstraintKeys };
 
   function validateResource(
@@ -45,7 +86,7 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
     path: string,
     container: Record<string, any> | undefined,
     extraProfiles: string[],
-    st: Omit<WalkState, 'resource' | 'profileMode' | 'validateNested'>,
+    st: Omit<WalkState, 'resource' | 'profileMode' | 'validateNested'> & { resolveCanonical?: ValidateOptions['resolveCanonical'] },
   ): void {
     const rt = res.resourceType;
     const table = typeof rt === 'string' ? core.types[rt] : undefined;
@@ -64,7 +105,11 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
     walkTable(deps, state, table, res, path);
     checkDomainResource(state, res, path, container !== undefined);
     if (rt === 'Bundle') state.issues.push(...checkBundle(res, path));
-    const claimed = [...(Array.isArray(res.meta?.profile) ? res.meta.profile : []), ...extraProfiles];
+    if (rt === 'QuestionnaireResponse') {
+      const resolve = (url: string) => byCanonical.get(url) ?? st.resolveCanonical?.(url);
+      state.issues.push(...checkQuestionnaireResponse(res, path, resolve, (t) => core.types[t]?.kind === 'resource'));
+    }
+    const claimed = [...(Array.isArray(res.meta?.profile) ? res.meta.profile : []), ...extraProfiles, ...(globalProfiles.get(rt) ?? [])];
     for (const raw of new Set(claimed)) {
       if (typeof raw !== 'string') continue;
       const url = raw.split('|')[0];
@@ -105,6 +150,11 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
           issues: walked,
           seen: new Set(),
           scope: { root: res, resolveReference: vopts.resolveReference },
+          securityChecks: vopts.securityChecks ?? opts.securityChecks ?? true,
+          noHtmlInMarkdown: vopts.noHtmlInMarkdown ?? false,
+          allowExampleUrls: vopts.allowExampleUrls ?? true,
+          unknownExtensions: vopts.unknownExtensions ?? 'warning',
+          resolveCanonical: vopts.resolveCanonical,
         });
         const schemaKeys = new Set(schemaIssues.map((i) => `${i.code}|${i.expression[0]}`));
         for (const i of walked) if (!schemaKeys.has(`${i.code}|${i.expression[0]}`)) issues.push(i);

@@ -1,0 +1,126 @@
+// The search engine: official R4 SearchParameters, index tables filled at write time, FHIR search over them.
+import { FhirError } from '../fhir/errors.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+import type { SearchEngine, SearchRequest, SearchResult } from './engine.ts';
+import { checkIncludes, resolveIncludes } from './include.ts';
+import { Indexer, type BatchIndexHook } from './indexer.ts';
+import { loadParamTable } from './params.ts';
+import { parseQuery, show, type IncludeSpec } from './parse.ts';
+import { Planner, type IdSet } from './plan.ts';
+import { countMatches, decodeCursor, drivenClause, ESTIMATE_CAP, queryPage, sortExprs, whereClause } from './query.ts';
+import { SEARCH_MIGRATIONS } from './schema.ts';
+
+export interface SearchEngineOptions {
+  /** The server's FHIR base URL: absolute references under it are indexed and searched as local ones. */
+  baseUrl?: string;
+  now?: () => Date;
+  /** Sorted searches over more matches than this are refused as too costly (default 10,000). */
+  maxSortMatches?: number;
+}
+
+export interface TitrateSearchEngine extends SearchEngine {
+  readonly indexer: Indexer;
+  /** The hook, plus writeMany(tx, items) for batch ingest (one INSERT per table per batch). */
+  readonly indexHook: BatchIndexHook;
+}
+
+/** Runs fn; an unknown parameter or modifier (not-supported) becomes a 400 in strict mode, a warning otherwise. */
+async function lenient<T>(strict: boolean, warnings: string[], fn: () => Promise<T> | T): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof FhirError) || err.kind !== 'not-supported') throw err;
+    if (strict) throw new FhirError('invalid', err.message);
+    warnings.push(`${err.message}; ignored`);
+    return undefined;
+  }
+}
+
+export function createSearchEngine(opts: SearchEngineOptions = {}): TitrateSearchEngine {
+  const baseUrl = (opts.baseUrl ?? '').replace(/\/$/, '');
+  const now = opts.now ?? (() => new Date());
+  const sortCap = opts.maxSortMatches ?? ESTIMATE_CAP;
+  const indexer = new Indexer(loadParamTable(), baseUrl);
+  const indexHook = indexer.hook();
+
+  async function search(store: ResourceStore, req: SearchRequest): Promise<SearchResult> {
+    const type = req.type;
+    if (!type) throw new FhirError('not-supported', 'System-level search is not supported; search a resource type');
+    if (!indexer.table.types[type]) throw new FhirError('not-supported', `Unknown resource type ${show(type)}`);
+    const q = parseQuery(req.params);
+    const warnings: string[] = [];
+    const planner = new Planner(indexer, store, baseUrl, now());
+    const sets: IdSet[] = [];
+    const self: [string, string][] = [];
+    for (const p of q.params) {
+      const set = await lenient(req.strict, warnings, () => planner.idSet(type, p));
+      if (set) (sets.push(set), self.push(p.raw));
+    }
+    if (req.compartment) sets.push(compartmentSet(type, req.compartment));
+    const keys = sortExprs(indexer, type, q.sort, store.dialect);
+    const includes: IncludeSpec[] = [];
+    for (const spec of q.includes) {
+      if (await lenient(req.strict, warnings, () => (checkIncludes(indexer, type, [spec]), true))) (includes.push(spec), self.push(spec.raw));
+    }
+    self.push(...q.controlSelf);
+    if (q.countGiven) self.push(['_count', String(q.count)]);
+    const where = whereClause(type, sets, store.dialect);
+    const countOnly = q.summary === 'count';
+    const total = countOnly || q.total === 'accurate' ? await countMatches(store, where, true)
+      : q.total === 'estimate' ? await countMatches(store, where, false) : undefined;
+    // Sorting reads a sort key for every match: refuse to do that for more than sortCap matches.
+    const resourceKeysOnly = q.sort.every((k) => k.name === '_id' || k.name === '_lastUpdated');
+    if (keys.length && !(resourceKeysOnly && sets.length === 0) && !countOnly) {
+      const n = total !== undefined && q.total === 'accurate' ? total : await countMatches(store, where, false);
+      if (n > sortCap) throw new FhirError('too-costly', `_sort over more than ${sortCap} matches; narrow the search first`);
+    }
+    const cursor = q.cursor ? decodeCursor(q.cursor, keys) : undefined;
+    let result: Awaited<ReturnType<typeof queryPage>> = { matches: [] };
+    if (!countOnly && q.count > 0) result = await queryPage(store, keys.length ? where : drivenClause(type, sets, store.dialect), keys, q.count, cursor);
+    const included = await resolveIncludes(store, indexer, type, result.matches, includes, warnings);
+    return {
+      matches: result.matches,
+      includes: included,
+      total,
+      self,
+      next: result.nextCursor ? [...self.filter(([k]) => k !== '_count'), ['_count', String(q.count)], ['_cursor', result.nextCursor]] : undefined,
+      warnings,
+      countOnly,
+      elements: q.elements,
+      summary: q.summary === 'count' ? undefined : q.summary,
+    };
+  }
+
+  /** /Patient/{id}/{type}: resources whose compartment parameters refer to the patient (CompartmentDefinition-patient). */
+  function compartmentSet(type: string, c: { type: string; id: string }): IdSet {
+    if (c.type !== 'Patient') throw new FhirError('not-supported', `Only the Patient compartment is supported, not ${show(c.type)}`);
+    if (!/^[A-Za-z0-9\-.]{1,64}$/.test(c.id)) throw new FhirError('invalid', 'Malformed compartment id');
+    const params = [...new Set((indexer.table.compartment[type] ?? []).flatMap((n) => indexer.params(type).get(n)?.stored ?? []))];
+    if (params.length === 0 && type !== 'Patient') return { from: 'resources x', idCol: 'x.id', where: '1 = 0', params: [], negate: false, rank: 0 };
+    const refs = params.length
+      ? `r2.id IN (SELECT c.res_id FROM sp_ref c WHERE c.res_type = ? AND c.param IN (${params.map(() => '?').join(', ')}) AND c.target_type = 'Patient' AND c.target_id = ?)`
+      : '1 = 0';
+    const self = type === 'Patient' ? ' OR r2.id = ?' : '';
+    return {
+      from: 'resources r2', idCol: 'r2.id',
+      where: `r2.type = ? AND r2.deleted = 0 AND (${refs}${self})`,
+      params: [type, ...(params.length ? [type, ...params, c.id] : []), ...(self ? [c.id] : [])],
+      negate: false, rank: 1,
+    };
+  }
+
+  return {
+    indexer,
+    indexHook,
+    migrations: SEARCH_MIGRATIONS,
+    search,
+    supportedParams(type: string) {
+      const own = Object.entries(indexer.table.types[type] ?? {})
+        .filter(([, d]) => d.type !== 'special')
+        .map(([name, d]) => ({ name, type: d.type, definition: d.url }));
+      return [...own, { name: '_list', type: 'special' }, { name: '_has', type: 'special' }];
+    },
+  };
+}
+
+export { reindex } from './reindex.ts';
