@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startProcess, type Running } from './processes.ts';
+import { backendClient, fetchToken, thirtyDrugPatientBundle } from './scenarios.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 32;
@@ -84,7 +85,42 @@ async function benchTitrate(db: 'sqlite' | 'postgres', bare: autocannon.Result, 
     const bundle = transactionBody(1000);
     const ingest = await load({ url: base, method: 'POST', connections: 2, headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body: bundle });
     rows.push(row('transaction ingest (1,000-entry bundles)', db, ingest, 1000));
+    const seeded = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body: thirtyDrugPatientBundle('bench-30') });
+    if (!seeded.ok) throw new Error(`seeding the 30-drug patient failed: ${seeded.status}`);
+    const review = await load({ url: `${base}/Patient/bench-30/$medication-review`, connections: 8 });
+    rows.push(row('$medication-review (30 drugs, 500 observations)', db, review));
     return { rows, startMs: server.startMs, rssMb: server.rssMb() };
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function benchAuthorizedRead(offRead: Row, port: number): Promise<{ rows: Row[]; extras: string[] }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-bench-'));
+  const client = await backendClient();
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startProcess('server/main.ts', {
+    PORT: String(port), AUTH: 'smart', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', PUBLIC_BASE_URL: base,
+    SQLITE_PATH: path.join(dataDir, 'bench.sqlite'), SMART_CLIENTS: client.clientsFile,
+  }, '/readyz');
+  try {
+    const tokenUrl = `${base}/auth/token`;
+    const issueStarted = performance.now();
+    const TOKENS = 50;
+    let token = '';
+    for (let i = 0; i < TOKENS; i++) token = await fetchToken(client, tokenUrl);
+    const issueMs = (performance.now() - issueStarted) / TOKENS;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
+    const created = await fetch(`${base}/fhir/Patient`, { method: 'POST', headers, body: patientBody(0) });
+    if (!created.ok) throw new Error(`authorized create failed: ${created.status}`);
+    const id = ((await created.json()) as { id: string }).id;
+    const read = await load({ url: `${base}/fhir/Patient/${id}`, headers: { authorization: `Bearer ${token}` } });
+    const ratio = `${Math.round((100 * read.requests.average) / offRead.reqPerSec)} % of AUTH=off`;
+    return {
+      rows: [{ ...row('authorized read by id (AUTH=smart)', 'sqlite', read), ratio }],
+      extras: [`token issue (client_credentials + private_key_jwt ES384, sequential): ${issueMs.toFixed(1)} ms per token`],
+    };
   } finally {
     await server.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -120,6 +156,10 @@ async function main(): Promise<void> {
     rows.push(...r.rows);
     extras.push(`start to ready (${db}): ${r.startMs} ms (includes tsx start-up); RSS after load: ${r.rssMb ?? '?'} MB`);
   }
+  console.log('… Titrate on sqlite with AUTH=smart: authorized read (backend-services token, AuditEvent per read)');
+  const authRows = await benchAuthorizedRead(rows.find((r) => r.db === 'sqlite' && r.scenario === 'read by id')!, 18292);
+  rows.push(...authRows.rows);
+  extras.push(...authRows.extras);
   printTable(rows);
   for (const e of extras) console.log(e);
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
