@@ -58,6 +58,9 @@ export function loadPatchedSchema(): Record<string, any> {
   schema.definitions.ElementDefinition_Type.properties._profile ??= { type: 'array', items: extRef };
   schema.definitions.ElementDefinition_Type.properties._targetProfile ??= { type: 'array', items: extRef };
   schema.definitions.QuestionnaireResponse.properties._questionnaire ??= extRef;
+  // the string/markdown pattern `[ \r\n\t\S]+` rejects NBSP and other Unicode spaces that R4 allows
+  // (11 official CodeSystems use them); only control characters are excluded
+  for (const t of ['string', 'markdown']) schema.definitions[t].pattern = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]+$';
   // 4.0.1 made Expression.language extensible (text/cql.identifier …); the schema kept the 4.0.0 enum
   delete schema.definitions.Expression.properties.language.enum;
   // complex types are declared without `type: object`, so null or a string would pass for them

@@ -13,7 +13,7 @@ export interface ChildRule {
 export interface ChildIndex {
   children: ChildRule[];
   /** JSON property (without `_`) → the rule and the type that property name selects */
-  byKey: Map<string, { child: ChildRule; type: string }>;
+  byKey: Map<string, { child: ChildRule; type: string; pos: number }>;
   required: ChildRule[];
 }
 
@@ -32,11 +32,11 @@ export function childIndex(table: TypeTable, id: string): ChildIndex | null {
     map.set(id, null);
     return null;
   }
-  const byKey = new Map<string, { child: ChildRule; type: string }>();
-  for (const child of children) {
-    if (child.choice) for (const t of child.rule.types) byKey.set(child.name + cap(t.code), { child, type: t.code });
-    else byKey.set(child.name, { child, type: child.rule.types[0]?.code ?? '' });
-  }
+  const byKey = new Map<string, { child: ChildRule; type: string; pos: number }>();
+  children.forEach((child, pos) => {
+    if (child.choice) for (const t of child.rule.types) byKey.set(child.name + cap(t.code), { child, type: t.code, pos });
+    else byKey.set(child.name, { child, type: child.rule.types[0]?.code ?? '', pos });
+  });
   idx = { children, byKey, required: children.filter((c) => c.rule.min > 0) };
   map.set(id, idx);
   return idx;

@@ -63,6 +63,12 @@ interface SdLike {
   context?: { type: string; expression: string }[];
 }
 
+/**
+ * Invariants the walker implements natively (every element / every resource; fhirpath would dominate
+ * the cost): dropped from compiled tables, which also keeps the cache small.
+ */
+export const NATIVE_CONSTRAINT_KEYS = new Set(['ele-1', 'ext-1', 'dom-2', 'dom-3', 'dom-4', 'dom-5', 'dom-6', 'txt-1', 'txt-2']);
+
 const FHIRPATH_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
 
 /** `http://hl7.org/fhirpath/System.String` → the FHIR primitive named by the fhir-type extension */
@@ -95,7 +101,7 @@ export function compileElement(el: fhir4.ElementDefinition): ElementRule {
   if (el.binding?.valueSet && (el.binding.strength === 'required' || el.binding.strength === 'extensible')) {
     rule.binding = { strength: el.binding.strength, valueSet: el.binding.valueSet.split('|')[0] };
   }
-  const constraints = (el.constraint ?? []).filter((c) => c.expression);
+  const constraints = (el.constraint ?? []).filter((c) => c.expression && !NATIVE_CONSTRAINT_KEYS.has(c.key));
   if (constraints.length) {
     rule.constraints = constraints.map((c) => ({
       key: c.key,

@@ -2,6 +2,7 @@
 // synchronous resolve() (reference notes §3) and native versions of the per-element/narrative rules.
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
+import { NATIVE_CONSTRAINT_KEYS } from './element-table.ts';
 
 type Compiled = (data: unknown, env?: Record<string, unknown>) => unknown[];
 
@@ -16,7 +17,7 @@ export interface ResolveScope {
  * Constraints handled natively by the walker (every element / every resource, so fhirpath would
  * dominate the cost) or not evaluable without external content.
  */
-export const NATIVE_KEYS = new Set(['ele-1', 'ext-1', 'dom-2', 'dom-3', 'dom-4', 'dom-5', 'dom-6', 'txt-1', 'txt-2']);
+export const NATIVE_KEYS = NATIVE_CONSTRAINT_KEYS;
 
 /** R4 invariants with published errata, replaced as the HL7 Java validator does */
 const ERRATA: Record<string, string> = {
@@ -38,7 +39,20 @@ const UCUM = 'http://unitsofmeasure.org';
  * The datatype invariants met on nearly every resource, written out in JS because fhirpath costs
  * 5–20 µs per evaluation (reference notes §3); each mirrors the R4 expression quoted beside it.
  */
-export const NATIVE_INVARIANTS: Record<string, (n: Node, s: ResolveScope) => boolean> = {
+export const NATIVE_INVARIANTS: Record<string, (n: Node, s: ResolveScope) => boolean | undefined> = {
+  // start.hasValue().not() or end.hasValue().not() or (start <= end): decided here when both have the
+  // same precision and zone form; otherwise (undefined) fhirpath decides
+  'per-1': (n) => {
+    if (typeof n.start !== 'string' || typeof n.end !== 'string') return true;
+    if (n.start.length !== n.end.length || (n.start.length > 10 && !(n.start.endsWith('Z') && n.end.endsWith('Z')))) return undefined;
+    return n.start <= n.end;
+  },
+  // low.empty() or high.empty() or (low <= high)
+  'rng-2': (n) => {
+    if (!n.low || !n.high) return true;
+    if (typeof n.low.value !== 'number' || typeof n.high.value !== 'number' || n.low.code !== n.high.code || n.low.system !== n.high.system) return undefined;
+    return n.low.value <= n.high.value;
+  },
   // reference.startsWith('#').not() or (reference.substring(1) in %rootResource.contained.id)
   'ref-1': (n, s) =>
     typeof n.reference !== 'string' ||

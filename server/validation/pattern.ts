@@ -58,6 +58,7 @@ export function sliceMatches(
     byUrl: Map<string, TypeTable>;
     conforms?: (url: string, value: unknown) => boolean;
     resolve?: (reference: string) => Record<string, any> | undefined;
+    inValueSet?: (valueSet: string, value: unknown) => boolean | undefined;
   },
   table: TypeTable,
   slice: ElementRule,
@@ -112,6 +113,15 @@ export function sliceMatches(
     const target = path ? ruleById(table, `${slice.id}.${path}`) : slice;
     let expected = target?.fixed ?? target?.pattern;
     if (expected === undefined && path === 'url') expected = slice.types[0]?.profiles?.[0];
+    if (expected === undefined && target?.binding?.strength === 'required' && deps.inValueSet) {
+      // a pattern discriminator whose slice is defined by a required binding (US Core category slices)
+      const found = path ? navigate(value, path) : [value];
+      const member = found.map((f) => deps.inValueSet!(target.binding!.valueSet, f));
+      if (member.some((x) => x === undefined)) return false;
+      if (!member.some(Boolean)) return false;
+      determined++;
+      continue;
+    }
     // a slice that leaves this discriminator open does not constrain it
     if (expected === undefined) continue;
     determined++;

@@ -26,11 +26,11 @@ export interface LoadedProfiles {
   codeSets: CodeSets;
 }
 
-/** every JSON file in profiles/ that holds a conformance resource this module owns */
+/** every JSON file in profiles/ (OperationDefinitions too: the CLI checks them; the validator loads only its types) */
 export function readProfileFiles(dir: string): ProfileFile[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('OperationDefinition-'))
+    .filter((f) => f.endsWith('.json'))
     .sort()
     .map((file) => {
       try {

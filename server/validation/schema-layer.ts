@@ -1,7 +1,7 @@
 // Layer 1: the official R4 JSON schema through the prebuilt ajv standalone module; ajv errors → issues.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import vm from 'node:vm';
 import type { ValidationIssue } from './types.ts';
 
@@ -19,7 +19,7 @@ type SchemaFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
  * loader hooks (tsx) and most of the parse/compile cost on every start after the first.
  */
 export function loadSchemaValidator(cacheDir: string): SchemaFn {
-  const file = join(cacheDir, 'fhir-schema.cjs');
+  const file = resolve(cacheDir, 'fhir-schema.cjs');
   const codeCache = `${file}.v8cache`;
   const cachedData = existsSync(codeCache) ? readFileSync(codeCache) : undefined;
   const script = new vm.Script(`(function (module, exports, require) {${readFileSync(file, 'utf8')}\n})`, {
@@ -27,7 +27,8 @@ export function loadSchemaValidator(cacheDir: string): SchemaFn {
     cachedData,
   });
   const mod: { exports: Record<string, any> } = { exports: {} };
-  script.runInThisContext()(mod, mod.exports, createRequire(file));
+  // ajv runtime helpers resolve from this project, wherever the cache directory is
+  script.runInThisContext()(mod, mod.exports, createRequire(import.meta.url));
   if (!cachedData || script.cachedDataRejected) {
     try {
       const tmp = `${codeCache}.${process.pid}.tmp`;

@@ -1,74 +1,18 @@
 // Layers 2 and 3: walks a resource against element tables (core or profile): cardinality, choice
 // types, fixed/pattern values, slices, required bindings and invariants (https://hl7.org/fhir/R4/validation.html).
 import type { ElementRule, TypeTable } from './element-table.ts';
-import { childIndex, hasChildren, type ChildRule } from './element-index.ts';
-import { fixedExpression, InvariantEngine, NATIVE_INVARIANTS, NATIVE_KEYS, resolveWithin, type ResolveScope } from './invariants.ts';
-import { ACTIVE_HTML, checkXhtml, collectLocalRefs, decodedBase64Length, isEmptyElement, MAX_STRING_BYTES } from './native-checks.ts';
-import { matchesPattern, ruleById, sliceMatches } from './pattern.ts';
-import type { Terminology } from './terminology.ts';
-import type { IssueSeverity, ValidationIssue } from './types.ts';
-import { compareQuantities, type QuantityLike } from './units.ts';
+import { childIndex, hasChildren } from './element-index.ts';
+import { checkExtensionUse, extensionTable } from './extension-checks.ts';
+import { fixedExpression, NATIVE_INVARIANTS, NATIVE_KEYS } from './invariants.ts';
+import { checkXhtml, collectLocalRefs, isEmptyElement } from './native-checks.ts';
+import { matchesPattern, ruleById } from './pattern.ts';
+import { checkSlices } from './slices.ts';
+import { checkAttachment, checkBinding, checkCodingSystem, checkLimits, checkPrimitive } from './value-checks.ts';
+import { isPrimitive, report, type Item, type WalkerDeps, type WalkState } from './walk-state.ts';
 
-export interface WalkerDeps {
-  core: Record<string, TypeTable>;
-  /** constraint profiles by canonical: core datatype profiles, extensions, Titrate, US Core */
-  byUrl: Map<string, TypeTable>;
-  terminology: Terminology;
-  invariants: InvariantEngine;
-  /** keys of invariants defined by the core spec, skipped when walking a profile (already checked) */
-  coreConstraintKeys: Set<string>;
-}
+export type { WalkerDeps, WalkState } from './walk-state.ts';
 
-export interface WalkState {
-  issues: ValidationIssue[];
-  seen: Set<string>;
-  scope: ResolveScope;
-  /** the resource whose content is being walked (%resource) */
-  resource: Record<string, any>;
-  /** true when walking a profile table: core-only checks are skipped */
-  profileMode: boolean;
-  profileUrl?: string;
-  securityChecks: boolean;
-  noHtmlInMarkdown: boolean;
-  allowExampleUrls: boolean;
-  unknownExtensions: 'warning' | 'error';
-  /** set while walking a primitive's `_x` object: the element path extensions there apply to */
-  extensionContext?: string;
-  /** validate a nested resource (contained, Bundle.entry.resource, Parameters) with all layers */
-  validateNested: (resource: unknown, path: string, container: Record<string, any>) => void;
-}
 
-const isPrimitive = (code: string) => code.charCodeAt(0) >= 97 && code.charCodeAt(0) <= 122;
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-function report(
-  st: WalkState,
-  severity: IssueSeverity,
-  code: string,
-  path: string,
-  diagnostics: string,
-  kind: string,
-): void {
-  const key = `${kind}|${path}`;
-  if (st.seen.has(key)) return;
-  st.seen.add(key);
-  st.issues.push({
-    severity,
-    code,
-    diagnostics: st.profileUrl ? `${diagnostics} (profile ${st.profileUrl})` : diagnostics,
-    expression: [path],
-  });
-}
-
-interface Item {
-  key: string;
-  value: unknown;
-  ext: unknown;
-  type: string;
-  path: string;
-  parent: Record<string, any>;
-  index?: number;
-}
 
 function pushItems(items: Item[], key: string, type: string, parent: Record<string, any>, path: string): void {
   const v = parent[key];
@@ -98,26 +42,27 @@ export function walkChildren(
   const idx = childIndex(table, id);
   if (!idx) return;
   // group the properties present on the node by the element they belong to (few keys, many rules)
-  let groups: Map<ChildRule, Item[]> | undefined;
+  let groups: (Item[] | undefined)[] | undefined;
   for (const raw in node) {
     const key = raw.charCodeAt(0) === 95 ? raw.slice(1) : raw;
     if (key !== raw && key in node) continue; // `_x` is read together with `x`
     const hit = idx.byKey.get(key);
     if (!hit) continue;
-    groups ??= new Map();
-    let list = groups.get(hit.child);
-    if (!list) groups.set(hit.child, (list = []));
-    pushItems(list, key, hit.type, node, path);
+    groups ??= new Array(idx.children.length);
+    pushItems((groups[hit.pos] ??= []), key, hit.type, node, path);
   }
   for (const child of idx.required) {
-    const n = groups?.get(child)?.length ?? 0;
+    const n = groups?.[idx.children.indexOf(child)]?.length ?? 0;
     if (n < child.rule.min) {
       const where = child.choice ? `${path}.${child.name}[x]` : `${path}.${child.name}`;
       report(st, 'error', 'required', where, `${child.rule.path}: minimum required = ${child.rule.min}, but only found ${n}`, 'min');
     }
   }
   if (!groups) return;
-  for (const [child, items] of groups) {
+  for (let pos = 0; pos < groups.length; pos++) {
+    const items = groups[pos];
+    if (!items) continue;
+    const child = idx.children[pos];
     const rule = child.rule;
     const where = child.choice ? `${path}.${child.name}[x]` : `${path}.${child.name}`;
     if (rule.max >= 0 && items.length > rule.max) {
@@ -125,7 +70,7 @@ export function walkChildren(
     }
     if (!items.length) continue;
     let sliceOf: (ElementRule | undefined)[] | undefined;
-    if (child.slices.length && st.profileMode) sliceOf = checkSlices(deps, st, table, child, items, where);
+    if (child.slices.length && st.profileMode) sliceOf = checkSlices(deps, st, table, child, items, where, (url, v) => conformsTo(deps, st, url, v));
     for (let i = 0; i < items.length; i++) {
       const slice = sliceOf?.[i];
       walkItem(deps, st, table, slice ?? rule, items[i]);
@@ -134,50 +79,6 @@ export function walkChildren(
   }
 }
 
-function checkSlices(
-  deps: WalkerDeps,
-  st: WalkState,
-  table: TypeTable,
-  child: ChildRule,
-  items: Item[],
-  where: string,
-): (ElementRule | undefined)[] {
-  const assigned: (ElementRule | undefined)[] = items.map(() => undefined);
-  const discriminators = child.rule.slicing?.discriminator ?? [];
-  for (const slice of child.slices) {
-    let count = 0;
-    for (let i = 0; i < items.length; i++) {
-      if (assigned[i]) continue;
-      const ok = child.choice
-        ? slice.sliceName === items[i].key || slice.types.some((t) => child.name + cap(t.code) === items[i].key)
-        : sliceMatches(
-            { byUrl: deps.byUrl, conforms: (url, v) => conformsTo(deps, st, url, v), resolve: (ref) => resolveWithin(st.scope, ref) },
-            table,
-            slice,
-            discriminators,
-            items[i].value,
-          );
-      if (ok) {
-        assigned[i] = slice;
-        count++;
-      }
-    }
-    if (count < slice.min) {
-      report(st, 'error', 'required', where, `Slice '${slice.sliceName}' of ${slice.path}: minimum required = ${slice.min}, but only found ${count}`, `slice-min:${slice.id}`);
-    }
-    if (slice.max >= 0 && count > slice.max) {
-      report(st, 'error', 'structure', where, `Slice '${slice.sliceName}' of ${slice.path}: max allowed = ${slice.max}, but found ${count}`, `slice-max:${slice.id}`);
-    }
-  }
-  // a discriminator this engine cannot evaluate (other FHIRPath functions) must not turn into errors
-  const evaluable = discriminators.every((d) => !d.path.includes('(') || /^(\$this\.)?(.*\.)?resolve\(\)$/.test(d.path));
-  if (child.rule.slicing?.rules === 'closed' && evaluable) {
-    items.forEach((it, i) => {
-      if (!assigned[i]) report(st, 'error', 'structure', it.path, `This element does not match any known slice of ${child.rule.path}`, 'slice-closed');
-    });
-  }
-  return assigned;
-}
 
 function walkItem(deps: WalkerDeps, st: WalkState, table: TypeTable, rule: ElementRule, item: Item): void {
   const { value, path } = item;
@@ -210,7 +111,12 @@ function walkItem(deps: WalkerDeps, st: WalkState, table: TypeTable, rule: Eleme
     if (target?.constraints) runConstraints(deps, st, target.constraints, target.path, value, path);
     // a profile may unroll the recursive element (slices of Parameters.parameter.part) under its own id
     const id = st.profileMode && hasChildren(table, rule.id) ? rule.id : rule.contentRef;
-    if (value && typeof value === 'object') walkComplex(deps, st, table, id, value as Record<string, any>, path);
+    if (value && typeof value === 'object') {
+      const prev = st.aliases;
+      if (id !== rule.id) st.aliases = [[id, rule.path], ...(prev ?? [])];
+      walkComplex(deps, st, table, id, value as Record<string, any>, path);
+      st.aliases = prev;
+    }
     return;
   }
   if (type === '' || type === 'BackboneElement' || type === 'Element') {
@@ -220,11 +126,13 @@ function walkItem(deps: WalkerDeps, st: WalkState, table: TypeTable, rule: Eleme
   if (isPrimitive(type)) {
     if (value !== undefined) checkPrimitive(deps, st, type, value, path, rule);
     const ext = item.ext as Record<string, any> | undefined;
-    if (ext && typeof ext === 'object' && !Array.isArray(ext) && deps.core.Element && !st.profileMode) {
-      const prev = st.extensionContext;
+    // `_x: {id}` next to a value is fine (ele-1: the primitive has a value)
+    if (ext && typeof ext === 'object' && !Array.isArray(ext) && deps.core.Element && !st.profileMode && !(value !== undefined && isEmptyElement(ext))) {
+      const prev = [st.extensionContext, st.extensionContextType] as const;
       st.extensionContext = rule.path;
+      st.extensionContextType = type;
       walkComplex(deps, st, deps.core.Element, 'Element', ext, path);
-      st.extensionContext = prev;
+      [st.extensionContext, st.extensionContextType] = prev;
     }
     return;
   }
@@ -299,6 +207,7 @@ function checkJsonShape(st: WalkState, obj: Record<string, any>, path: string): 
   }
 }
 
+
 /** whether `value` meets profile `url` (profile rules only), for profile discriminators */
 function conformsTo(deps: WalkerDeps, st: WalkState, url: string, value: unknown): boolean {
   const profile = deps.byUrl.get(url);
@@ -328,68 +237,8 @@ function walkComplex(deps: WalkerDeps, st: WalkState, table: TypeTable, id: stri
   walkChildren(deps, st, table, id, obj, path);
 }
 
-function extensionTable(deps: WalkerDeps, rule: ElementRule, obj: Record<string, any>): TypeTable | undefined {
-  for (const t of rule.types) for (const p of t.profiles ?? []) {
-    const tb = deps.byUrl.get(p);
-    if (tb) return tb;
-  }
-  return typeof obj.url === 'string' ? deps.byUrl.get(obj.url) ?? deps.core.Extension : deps.core.Extension;
-}
 
-const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
-const ANY_CONTEXT = new Set(['Element', 'Resource', 'DomainResource', 'BackboneElement']);
 
-/**
- * Unknown extensions are accepted (Titrate fronts EHRs that use their own) except in the core
- * namespace, where an unknown URL is an error; known extensions must be used in their context.
- */
-function checkExtensionUse(
-  deps: WalkerDeps,
-  st: WalkState,
-  ext: TypeTable | undefined,
-  table: TypeTable,
-  rule: ElementRule,
-  obj: Record<string, any>,
-  path: string,
-): void {
-  const url = obj.url;
-  if (typeof url !== 'string' || rule.types.some((t) => t.profiles?.length)) return;
-  if (!ext || ext === deps.core.Extension) {
-    if (url.includes('|')) {
-      report(st, 'error', 'structure', path, `The extension URL must not contain a version (${url})`, 'ext-version');
-    } else if (url.startsWith(CORE_SD)) {
-      // R5 / extension-pack URLs share this namespace, so an unknown one is only a warning
-      report(st, 'warning', 'structure', path, `The extension ${url} is not defined in FHIR R4`, 'ext-unknown');
-    } else {
-      report(st, st.unknownExtensions, 'structure', path, `The extension ${url} is unknown, and not validated`, 'ext-unknown');
-    }
-    return;
-  }
-  const modifier = ext.elements[0]?.isModifier === true;
-  const inModifierSlot = rule.path.endsWith('.modifierExtension');
-  if (modifier !== inModifierSlot) {
-    report(st, 'error', 'structure', path, modifier
-      ? `The extension ${url} must not be used as an extension (it's a modifierExtension)`
-      : `The extension ${url} must not be used as a modifierExtension (it's a regular extension)`, 'ext-modifier');
-  }
-  // the R4 definitions themselves put this one on ElementDefinition.type, not on type.code
-  if (!ext.context?.length || url === `${CORE_SD}structuredefinition-fhir-type`) return;
-  const parentId = rule.id.slice(0, rule.id.lastIndexOf('.'));
-  const here = st.extensionContext ?? parentId;
-  const hereType = st.extensionContext ? undefined : table.type;
-  const ok = ext.context.some((e) => {
-    if (ANY_CONTEXT.has(e) || e === here || e === hereType) return true;
-    // a datatype table cannot see which resource element holds it: accept resource-path contexts
-    if (table.kind === 'complex-type' && !st.extensionContext) {
-      const head = e.split('.')[0];
-      return deps.core[head]?.kind === 'resource';
-    }
-    return false;
-  });
-  if (!ok) {
-    report(st, 'error', 'structure', path, `The extension ${url} is not allowed to be used at ${here} (allowed: ${ext.context.join(', ')})`, 'ext-context');
-  }
-}
 
 function baseFor(rule: ElementRule, item: Item): string {
   if (!rule.path.endsWith('[x]')) return rule.path;
@@ -410,11 +259,12 @@ function runConstraints(
     if (NATIVE_KEYS.has(c.key)) continue;
     if (st.profileMode && deps.coreConstraintKeys.has(c.key)) continue;
     const native = NATIVE_INVARIANTS[c.key];
-    if (native && !st.profileMode && !via) {
-      if (node && typeof node === 'object' && !native(node as Record<string, any>, st.scope)) {
-        report(st, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`, c.key);
+    if (native && !st.profileMode && !via && node && typeof node === 'object') {
+      const holds = native(node as Record<string, any>, st.scope);
+      if (holds !== undefined) {
+        if (!holds) report(st, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`, c.key);
+        continue;
       }
-      continue;
     }
     st.scope.resource = st.resource;
     const expression = fixedExpression(c.key, c.expression);
@@ -423,93 +273,10 @@ function runConstraints(
   }
 }
 
-function checkBinding(deps: WalkerDeps, st: WalkState, rule: ElementRule, type: string, value: unknown, path: string): void {
-  const vs = rule.binding!.valueSet;
-  const t = deps.terminology;
-  if (!t.isKnown(vs)) return;
-  const bad = (shown: string) =>
-    report(st, 'error', 'code-invalid', path, `The code ${shown} is not in the required value set ${vs}`, 'binding');
-  if (type === 'code' || type === 'string' || type === 'uri') {
-    if (typeof value === 'string' && t.hasCode(vs, undefined, value) === false) bad(`'${value}'`);
-  } else if (type === 'Quantity' || type === 'Age' || type === 'Duration' || type === 'Distance' || type === 'Count') {
-    const q = value as fhir4.Quantity;
-    if (q?.system && q.code && t.hasCode(vs, q.system, q.code) === false) bad(`${q.system}#${q.code}`);
-  } else if (type === 'Coding') {
-    const c = value as fhir4.Coding;
-    if (c?.system && c.code && t.hasCode(vs, c.system, c.code) === false) bad(`${c.system}#${c.code}`);
-  } else if (type === 'CodeableConcept') {
-    const codings = ((value as fhir4.CodeableConcept)?.coding ?? []).filter((c) => c?.system && c.code);
-    if (codings.length && !codings.some((c) => t.hasCode(vs, c.system, c.code!))) {
-      bad(codings.map((c) => `${c.system}#${c.code}`).join(', '));
-    }
-  }
-}
 
-function checkPrimitive(deps: WalkerDeps, st: WalkState, type: string, value: unknown, path: string, rule: ElementRule): void {
-  if (typeof value !== 'string') return;
-  if (value.length > MAX_STRING_BYTES) {
-    report(st, 'error', 'too-long', path, 'value is longer than permitted maximum length of 1 MB (1048576 bytes)', 'length');
-  }
-  if (rule.maxLength && value.length > rule.maxLength) {
-    report(st, 'error', 'too-long', path, `value is longer than the maxLength ${rule.maxLength}`, 'maxLength');
-  }
-  if (st.securityChecks && (type === 'string' || type === 'markdown') && ACTIVE_HTML.test(value)) {
-    report(st, 'error', 'security', path, 'The value contains active HTML content (script, frame, form or event handler), which is not allowed', 'html');
-  }
-  if (st.noHtmlInMarkdown && type === 'markdown' && /<\/?[A-Za-z][^>]*>/.test(value)) {
-    report(st, 'error', 'invalid', path, 'The markdown contains content that appears to be an embedded HTML tag', 'markdown-html');
-  }
-  if (!st.allowExampleUrls && /^[a-z][a-z0-9+.-]*:\/\/([^/]*\.)?example\.(org|com)([:/]|$)/i.test(value)) {
-    report(st, 'error', 'invalid', path, `Example URLs are not allowed in this context (${value})`, 'example-url');
-  }
-  if ((type === 'uri' || type === 'url' || type === 'uuid') && value.startsWith('urn:uuid:') && !/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) {
-    report(st, 'error', 'value', path, `UUIDs must be valid and lowercase (${value.slice(9)})`, 'uuid');
-  }
-  if (type === 'canonical' && rule.types[0]?.targets?.length) {
-    // a canonical whose URL names another resource type (…/ValueSet/x where a Questionnaire is expected)
-    const m = /\/([A-Z][A-Za-z]+)\/[^/]+$/.exec(value.split('|')[0]);
-    const targets = rule.types[0].targets.map((t) => t.slice(t.lastIndexOf('/') + 1));
-    if (m && deps.core[m[1]]?.kind === 'resource' && !targets.includes(m[1]) && !targets.includes('Resource')) {
-      report(st, 'error', 'invalid', path, `Canonical URL '${value}' refers to a ${m[1]}, not ${targets.join(' or ')}`, 'canonical');
-    }
-  }
-  if (type === 'base64Binary' && decodedBase64Length(value) === undefined) {
-    report(st, 'error', 'value', path, `The value '${value.slice(0, 40)}' is not a valid Base64 value`, 'base64');
-  }
-}
 
-/** ElementDefinition.minValue[x] / maxValue[x] on numbers, dates and quantities */
-function checkLimits(st: WalkState, rule: ElementRule, value: unknown, path: string): void {
-  for (const [limit, sign, word] of [[rule.minValue, -1, 'minimum'], [rule.maxValue, 1, 'maximum']] as const) {
-    if (limit === undefined || value === undefined) continue;
-    let d: number | 'incomparable' | undefined;
-    if (typeof value === 'number' && typeof limit === 'number') d = value - limit;
-    else if (typeof value === 'string' && typeof limit === 'string') d = value < limit ? -1 : value > limit ? 1 : 0;
-    else if (value && typeof value === 'object' && limit && typeof limit === 'object') d = compareQuantities(value as QuantityLike, limit as QuantityLike);
-    if (d === 'incomparable') {
-      report(st, 'error', 'value', path, `The value cannot be compared to the ${word} ${JSON.stringify(limit)} (units differ or are not coded)`, `limit-${word}`);
-    } else if (typeof d === 'number' && d * sign > 0) {
-      report(st, 'error', 'value', path, `The value is ${sign < 0 ? 'less' : 'greater'} than the ${word} ${JSON.stringify(limit)}`, `limit-${word}`);
-    }
-  }
-}
 
-/** Coding.system is a code system URI: absolute, and not a ValueSet canonical */
-function checkCodingSystem(st: WalkState, system: string, path: string): void {
-  if (!system.includes(':')) {
-    report(st, 'error', 'value', path, 'Coding.system must be an absolute reference, not a local reference', 'coding-system');
-  } else if (/^https?:\/\/hl7\.org\/fhir\/ValueSet\//.test(system)) {
-    report(st, 'error', 'value', path, `The Coding references a value set, not a code system ('${system}')`, 'coding-system');
-  }
-}
 
-function checkAttachment(st: WalkState, obj: Record<string, any>, path: string): void {
-  if (typeof obj.data !== 'string' || typeof obj.size !== 'number') return;
-  const actual = decodedBase64Length(obj.data);
-  if (actual !== undefined && actual !== obj.size) {
-    report(st, 'error', 'structure', `${path}.size`, `Stated Attachment Size ${obj.size} does not match actual attachment size ${actual}`, 'size');
-  }
-}
 
 /** dom-2 … dom-6 for a resource (contained flags whether it sits in `contained`) */
 export function checkDomainResource(st: WalkState, res: Record<string, any>, path: string, contained: boolean): void {

@@ -14,6 +14,8 @@ import type { CreateValidatorOptions, ValidateOptions, ValidationIssue, Validato
 
 export type { ValidationIssue, Validator, ValidateOptions, CreateValidatorOptions } from './types.ts';
 
+const SEVERITY_ORDER = { fatal: 0, error: 1, warning: 2, information: 3 } as const;
+
 function loadJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
@@ -61,8 +63,10 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
     byUrl.set(t.url, t);
     for (const el of t.elements) for (const c of el.constraints ?? []) coreConstraintKeys.add(c.key);
   }
-  for (const t of Object.values(core.extensions)) byUrl.set(t.url, t);
-  for (const t of core.coreProfiles) byUrl.set(t.url, t);
+  for (const t of [...Object.values(core.extensions), ...core.coreProfiles]) {
+    byUrl.set(t.url, t);
+    for (const el of t.elements) for (const c of el.constraints ?? []) coreConstraintKeys.add(c.key);
+  }
   for (const t of usCore?.profiles ?? []) byUrl.set(t.url, t);
 
   const profiles: LoadedProfiles = loadProfiles(opts.profilesDir ?? defaultProfilesDir(), opts.resources ?? []);
@@ -167,7 +171,8 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
           expression: [String(res.resourceType)],
         });
       }
-      return issues;
+      // errors first (the write gate reports them first); the sort is stable within a severity
+      return issues.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
     },
     conformanceResources: () => profiles.resources.map((r) => structuredClone(r)),
     profileUrls(type: string): string[] {
