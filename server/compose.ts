@@ -18,9 +18,14 @@ import { clinicalOperations } from './fhir/operations/clinical.ts';
 import { loadPatientRecord } from './fhir/operations/patient-record.ts';
 import { cdsRouter } from './http/cds-routes.ts';
 import type { FhirContext } from './fhir/context.ts';
+import { createValidator } from './validation/validator.ts';
+import { validateOperation } from './fhir/operations/validate.ts';
+import { publishConformance } from './fhir/conformance.ts';
+import fs from 'node:fs';
 
 /** The knowledge base ships with the server in knowledge/; KNOWLEDGE_DIR overrides it. */
 const DEFAULT_KB_DIR = path.resolve(import.meta.dirname, '../knowledge');
+const PROFILES_DIR = path.resolve(import.meta.dirname, '../profiles');
 
 export interface Composed {
   app: Express;
@@ -45,6 +50,17 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const search = await createSearch({ baseUrl: `${config.publicBaseUrl}/fhir`, now });
   await migrate(driver, [...CORE_MIGRATIONS, ...search.migrations]);
   const store = ResourceStore.open(driver, search.indexHook);
+  const validator = await createValidator();
+  const opDefs = fs
+    .readdirSync(PROFILES_DIR)
+    .filter((f) => f.startsWith('OperationDefinition-') && f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(PROFILES_DIR, f), 'utf8')) as Record<string, unknown>);
+  const published = await publishConformance(
+    store,
+    [...(validator.conformanceResources() as unknown as Record<string, unknown>[]), ...opDefs],
+    now().toISOString(),
+  );
+  if (published > 0) log.info({ resources: published }, 'published conformance resources');
   if (config.demo) {
     const seeded = await seedDemoData(store, now);
     if (seeded > 0) log.info({ resources: seeded }, 'seeded demo data');
@@ -112,7 +128,8 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     search,
     log,
     now,
-    operations: clinicalOperations(kb),
+    operations: [validateOperation(validator), ...clinicalOperations(kb)],
+    validator,
     mounts: [
       { path: '/', router: auth.router as unknown as RequestHandler },
       { path: '/cds-services', router: cds as unknown as RequestHandler },

@@ -38,7 +38,9 @@ async function forward(store: ResourceStore, indexer: Indexer, spec: IncludeSpec
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
     const sqlParams: SqlValue[] = [type, ...params, ...chunk];
-    let sql = `SELECT DISTINCT target_type, target_id FROM sp_ref WHERE res_type = ? AND param IN (${params.map(() => '?').join(', ')})
+    // SQLite without statistics would walk every row of the parameter (res_type, param …) instead of these resources' rows.
+    const hint = store.dialect.name === 'sqlite' ? ' INDEXED BY sp_ref_res' : '';
+    let sql = `SELECT DISTINCT target_type, target_id FROM sp_ref${hint} WHERE res_type = ? AND param IN (${params.map(() => '?').join(', ')})
       AND res_id IN (${chunk.map(() => '?').join(', ')}) AND target_type IS NOT NULL`;
     if (target) (sql += ' AND target_type = ?'), sqlParams.push(target);
     for (const r of await store.sql.query<{ target_type: string; target_id: string }>(sql, sqlParams)) out.push([r.target_type, r.target_id]);

@@ -66,8 +66,13 @@ export function createSearchEngine(opts: SearchEngineOptions = {}): TitrateSearc
     if (q.countGiven) self.push(['_count', String(q.count)]);
     const where = whereClause(type, sets, store.dialect);
     const countOnly = q.summary === 'count';
-    const total = countOnly || q.total === 'accurate' ? await countMatches(store, where, true)
+    let total = countOnly || q.total === 'accurate' ? await countMatches(store, where, true)
       : q.total === 'estimate' ? await countMatches(store, where, false) : undefined;
+    // An estimate stops counting at ESTIMATE_CAP: past it, no total rather than a wrong one.
+    if (q.total === 'estimate' && !countOnly && total !== undefined && total > ESTIMATE_CAP) {
+      total = undefined;
+      warnings.push(`More than ${ESTIMATE_CAP} matches; use _total=accurate for the exact number`);
+    }
     // Sorting reads a sort key for every match: refuse to do that for more than sortCap matches.
     const resourceKeysOnly = q.sort.every((k) => k.name === '_id' || k.name === '_lastUpdated');
     if (keys.length && !(resourceKeysOnly && sets.length === 0) && !countOnly) {
@@ -97,6 +102,13 @@ export function createSearchEngine(opts: SearchEngineOptions = {}): TitrateSearc
     if (!/^[A-Za-z0-9\-.]{1,64}$/.test(c.id)) throw new FhirError('invalid', 'Malformed compartment id');
     const params = [...new Set((indexer.table.compartment[type] ?? []).flatMap((n) => indexer.params(type).get(n)?.stored ?? []))];
     if (params.length === 0 && type !== 'Patient') return { from: 'resources x', idCol: 'x.id', where: '1 = 0', params: [], negate: false, rank: 0 };
+    if (type !== 'Patient') {
+      return {
+        from: 'sp_ref c', idCol: 'c.res_id',
+        where: `c.res_type = ? AND c.param IN (${params.map(() => '?').join(', ')}) AND c.target_type = 'Patient' AND c.target_id = ?`,
+        params: [type, ...params, c.id], negate: false, rank: 1,
+      };
+    }
     const refs = params.length
       ? `r2.id IN (SELECT c.res_id FROM sp_ref c WHERE c.res_type = ? AND c.param IN (${params.map(() => '?').join(', ')}) AND c.target_type = 'Patient' AND c.target_id = ?)`
       : '1 = 0';

@@ -95,7 +95,7 @@ export function splitKeepEscapes(value: string, sep: string): string[] {
 
 export function parsePrefix(value: string): [Prefix, string] {
   const p = value.slice(0, 2);
-  if ((PREFIXES as readonly string[]).includes(p) && value.length > 2 && !/^[0-9-]/.test(p)) return [p as Prefix, value.slice(2)];
+  if ((PREFIXES as readonly string[]).includes(p) && value.length > 2) return [p as Prefix, value.slice(2)];
   return ['eq', value];
 }
 

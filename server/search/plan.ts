@@ -5,7 +5,8 @@ import type { SqlValue } from '../store/driver.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import * as C from './conditions.ts';
 import type { CompiledParam, Indexer } from './indexer.ts';
-import { invalid, parseName, show, splitKeepEscapes, type SearchParam } from './parse.ts';
+import { chainSet, hasSet } from './chain.ts';
+import { invalid, show, splitKeepEscapes, type SearchParam } from './parse.ts';
 import type { ParamType } from './params.ts';
 import { referenceCond } from './reference.ts';
 import { valueSetMembers } from './valueset.ts';
@@ -30,7 +31,7 @@ const MODIFIERS: Record<string, string[]> = {
   uri: ['above', 'below'],
 };
 
-type Sub = Pick<SearchParam, 'name' | 'modifier' | 'chain' | 'values'>;
+export type Sub = Pick<SearchParam, 'name' | 'modifier' | 'chain' | 'values'>;
 
 /** `a.param IN (…)` over the parameters whose rows this one reads (itself, or what it aliases). */
 export function paramIn(a: string, def: CompiledParam, suffix = ''): C.Cond {
@@ -51,7 +52,7 @@ export class Planner {
     readonly now: Date,
   ) {}
 
-  private alias(): string {
+  alias(): string {
     return `t${this.n++}`;
   }
 
@@ -61,8 +62,8 @@ export class Planner {
 
   /** The ids of `type` resources matching one (AND-ed) parameter; its values are OR-ed. */
   async idSet(type: string, p: Sub): Promise<IdSet> {
-    if (p.chain.length) return this.chainSet(type, p);
-    if (p.name.startsWith('_has:')) return this.hasSet(type, p);
+    if (p.chain.length) return chainSet(this, type, p);
+    if (p.name.startsWith('_has:')) return hasSet(this, type, p);
     if (p.name === '_id' || p.name === '_lastUpdated') return this.resourceSet(type, p);
     if (p.name === '_list') return this.listSet(type, p);
     const def = this.param(type, p.name);
@@ -196,48 +197,4 @@ export class Planner {
       params: [type, ...ids], negate: false, rank: 1,
     };
   }
-
-  /** `subject:Patient.name=smi`: references whose target matches the rest of the chain. */
-  private async chainSet(type: string, p: Sub): Promise<IdSet> {
-    const [link, ...rest] = p.chain;
-    const def = this.param(type, link.param);
-    if (!def) throw new FhirError('not-supported', `Unknown search parameter ${show(link.param)} for ${type}`);
-    if (def.type !== 'reference') throw invalid(`${show(link.param)} is a ${def.type} parameter and cannot be chained`);
-    const next = rest.length ? rest[0].param : p.name;
-    let targets = link.type ? [link.type] : (def.def.targets ?? []).filter((t) => next.startsWith('_') || this.param(t, next));
-    if (link.type && def.def.targets && !def.def.targets.includes(link.type)) throw invalid(`${show(link.param)} cannot refer to ${show(link.type)}`);
-    if (targets.length === 0) throw new FhirError('not-supported', `No target of ${type}.${link.param} has a parameter ${show(next)}`);
-    targets = targets.slice(0, 10);
-    const a = this.alias();
-    const ors: C.Cond[] = [];
-    for (const t of targets) {
-      const inner = await this.idSet(t, { ...p, chain: rest });
-      ors.push({ sql: `${a}.target_type = ? AND ${a}.target_id ${inner.negate ? 'NOT IN' : 'IN'} (SELECT ${inner.idCol} FROM ${inner.from} WHERE ${inner.where})`, params: [t, ...inner.params] });
-    }
-    const pin = paramIn(a, def);
-    return {
-      from: `sp_ref ${a}`, idCol: `${a}.res_id`,
-      where: `${a}.res_type = ? AND ${pin.sql} AND (${ors.map((o) => `(${o.sql})`).join(' OR ')})`,
-      params: [type, ...pin.params, ...ors.flatMap((o) => o.params)], negate: false, rank: 4,
-    };
-  }
-
-  /** `_has:Observation:patient:code=x`: resources referred to by matching Observations. */
-  private async hasSet(type: string, p: Sub): Promise<IdSet> {
-    const m = /^_has:([A-Za-z]+):([A-Za-z0-9_-]+):(.+)$/.exec(p.name);
-    if (!m || !isResourceType(m[1])) throw invalid(`Malformed _has parameter ${show(p.name)}`);
-    const [, source, refName, restName] = m;
-    const ref = this.param(source, refName);
-    if (!ref || ref.type !== 'reference') throw invalid(`_has: ${show(`${source}.${refName}`)} is not a reference parameter`);
-    if (ref.def.targets && !ref.def.targets.includes(type)) throw invalid(`_has: ${source}.${refName} cannot refer to ${type}`);
-    const inner = await this.idSet(source, { ...parseName(restName), values: p.values });
-    const a = this.alias();
-    const pin = paramIn(a, ref);
-    return {
-      from: `sp_ref ${a}`, idCol: `${a}.target_id`,
-      where: `${a}.res_type = ? AND ${pin.sql} AND ${a}.target_type = ? AND ${a}.res_id ${inner.negate ? 'NOT IN' : 'IN'} (SELECT ${inner.idCol} FROM ${inner.from} WHERE ${inner.where})`,
-      params: [source, ...pin.params, type, ...inner.params], negate: false, rank: 3,
-    };
-  }
 }
-

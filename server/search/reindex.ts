@@ -1,5 +1,6 @@
 // Rebuilds every search index row from the current resources, in batches (after a parameter table change).
 import type { IndexHook, ResourceStore } from '../store/resource-store.ts';
+import type { BatchIndexHook } from './indexer.ts';
 import { INDEX_TABLES } from './schema.ts';
 
 /** Re-indexes all live resources; returns how many. Batches of `batch` resources per transaction. */
@@ -15,13 +16,16 @@ export async function reindex(store: ResourceStore, hook: IndexHook, batch = 100
       [after[0], after[0], after[1], batch],
     );
     if (rows.length === 0) return done;
+    // Rows were all deleted above: index as a first version (no per-resource DELETE).
+    const items = rows.map((r) => {
+      const resource = JSON.parse(r.content) as Record<string, unknown>;
+      resource.meta = { ...(resource.meta as object), versionId: '1' };
+      return { type: r.type, id: r.id, resource };
+    });
     await store.transaction(async (s) => {
-      for (const r of rows) {
-        const resource = JSON.parse(r.content) as Record<string, unknown>;
-        // Rows were all deleted above: index as a first version (no per-resource DELETE).
-        resource.meta = { ...(resource.meta as object), versionId: '1' };
-        await hook.write(s.sql, r.type, r.id, resource);
-      }
+      const batch = hook as Partial<BatchIndexHook>;
+      if (batch.writeMany) await batch.writeMany(s.sql, items);
+      else for (const it of items) await hook.write(s.sql, it.type, it.id, it.resource);
     });
     done += rows.length;
     after = [rows[rows.length - 1].type, rows[rows.length - 1].id];

@@ -17,10 +17,12 @@ export type IndexTable = keyof typeof INDEX_TABLES;
 export const COMMON_COLUMNS = ['res_type', 'res_id', 'param', 'grp'] as const;
 
 function ddl(d: Dialect): string[] {
-  // Byte-order collation on PostgreSQL so prefix ranges (value >= 'smi' AND value < 'smj') mean what they say.
+  // Values compared by range use byte order on PostgreSQL, so prefix ranges (value >= 'smi' AND value < 'smj') mean what
+  // they say. Ids and types keep the default collation: they are joined to resources.id, and a collation mismatch
+  // would keep PostgreSQL from using the index for the join.
   const t = d.name === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
   const num = 'DOUBLE PRECISION';
-  const common = `res_type ${t} NOT NULL, res_id ${t} NOT NULL, param ${t} NOT NULL, grp INTEGER NOT NULL`;
+  const common = 'res_type TEXT NOT NULL, res_id TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER NOT NULL';
   return [
     `CREATE TABLE IF NOT EXISTS sp_token (${common}, system ${t} NOT NULL, code ${t}, text ${t})`,
     `CREATE INDEX IF NOT EXISTS sp_token_value ON sp_token (res_type, param, code, system, res_id)`,
@@ -28,7 +30,7 @@ function ddl(d: Dialect): string[] {
     `CREATE INDEX IF NOT EXISTS sp_string_value ON sp_string (res_type, param, value, res_id)`,
     `CREATE TABLE IF NOT EXISTS sp_date (${common}, lo ${t} NOT NULL, hi ${t} NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS sp_date_value ON sp_date (res_type, param, lo, hi, res_id)`,
-    `CREATE TABLE IF NOT EXISTS sp_ref (${common}, target_type ${t}, target_id ${t}, url ${t})`,
+    `CREATE TABLE IF NOT EXISTS sp_ref (${common}, target_type TEXT, target_id TEXT, url TEXT)`,
     `CREATE INDEX IF NOT EXISTS sp_ref_value ON sp_ref (res_type, param, target_id, target_type, res_id)`,
     `CREATE INDEX IF NOT EXISTS sp_ref_url ON sp_ref (res_type, param, url) WHERE url IS NOT NULL`,
     `CREATE TABLE IF NOT EXISTS sp_quantity (${common}, value ${num} NOT NULL, system ${t} NOT NULL, code ${t} NOT NULL, nvalue ${num} NOT NULL, ncode ${t} NOT NULL)`,

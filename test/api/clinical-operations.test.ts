@@ -164,8 +164,8 @@ describe.each(TEST_DATABASES)('clinical operations on $name', (db) => {
   it('lists the clinical operations in the CapabilityStatement', async () => {
     const cs = (await call(`${srv.base}/fhir/metadata`)).body;
     const ops = (type: string) => cs.rest[0].resource.find((r: any) => r.type === type).operation.map((o: any) => o.name).sort();
-    expect(ops('Patient')).toEqual(['medication-review', 'reconcile']);
-    expect(ops('MedicationRequest')).toEqual(['check', 'taper', 'titrate']);
+    expect(ops('Patient')).toEqual(['medication-review', 'reconcile', 'validate']);
+    expect(ops('MedicationRequest')).toEqual(['check', 'taper', 'titrate', 'validate']);
   });
 
   it('serves CDS Hooks discovery with both services and their prefetch templates', async () => {

@@ -48,16 +48,19 @@ export async function conditionalUpdate(ctx: FhirContext, req: FhirRequest, p: R
   const type = p.type!;
   const resource = bodyResource(req, type);
   if (req.query.length === 0) throw new FhirError('invalid', 'A conditional update needs search criteria');
-  assertValid(ctx, resource, 'update');
   const matches = await findMatches(ctx, type, req.query);
   if (matches.length > 1) throw new FhirError('multiple-matches', `The criteria matched more than one ${type}`);
   if (matches.length === 1) {
     if (resource.id !== undefined && resource.id !== matches[0].id) {
       throw new FhirError('invalid', `The body id does not match the ${type} the criteria found`);
     }
-    return putResource(ctx, req, type, matches[0].id, { ...resource, id: matches[0].id });
+    const updated = { ...resource, id: matches[0].id };
+    assertValid(ctx, updated, 'update');
+    return putResource(ctx, req, type, matches[0].id, updated);
   }
   const id = typeof resource.id === 'string' ? resource.id : newId();
   assertValidId(id);
-  return putResource(ctx, req, type, id, resource);
+  const created = { ...resource, id };
+  assertValid(ctx, created, 'update');
+  return putResource(ctx, req, type, id, created);
 }
