@@ -6,6 +6,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startProcess, type Running } from './processes.ts';
 import { backendClient, fetchToken, thirtyDrugPatientBundle } from './scenarios.ts';
+import { benchQueries, loadPatients, type SearchRow } from './search-http.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 32;
@@ -127,6 +128,42 @@ async function benchAuthorizedRead(offRead: Row, port: number): Promise<{ rows: 
   }
 }
 
+/** BENCH_SEARCH_SIZES (default 10000; e.g. 10000,1000000): one growing SQLite store, the queries at each size. */
+async function benchSearchSizes(port: number): Promise<SearchRow[]> {
+  const sizes = (process.env.BENCH_SEARCH_SIZES ?? '10000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
+  if (sizes.length === 0) return [];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-bench-search-'));
+  const server = await startProcess('server/main.ts', { PORT: String(port), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: path.join(dataDir, 'search.sqlite') }, '/readyz');
+  const out: SearchRow[] = [];
+  try {
+    let loaded = 0;
+    for (const size of sizes) {
+      console.log(`… search: loading to ${size} resources`);
+      const { patients, perSec } = await loadPatients(server.url, size, loaded, (m) => console.log(m));
+      loaded = size;
+      const rows = await benchQueries(server.url, size, patients, SECONDS);
+      rows[0].ingestPerSec = perSec;
+      out.push(...rows);
+    }
+    console.log(`search store RSS at ${loaded} resources: ${server.rssMb() ?? '?'} MB`);
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+function printSearchTable(rows: SearchRow[], bare: autocannon.Result): void {
+  console.log('');
+  console.log('| search (SQLite) | resources | req/s | p50 ms | p99 ms | vs bare Express | errors |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${Math.round((100 * r.reqPerSec) / bare.requests.average)} % | ${r.errors} |`);
+  }
+  const ingest = rows.filter((r) => r.ingestPerSec).map((r) => `${r.size}: ${r.ingestPerSec} resources/s`);
+  console.log(`search data ingest (PUT transactions of ~1,000 entries, validated and indexed): ${ingest.join('; ')}`);
+}
+
 function printTable(rows: Row[]): void {
   const header = ['scenario', 'db', 'req/s', 'resources/s', 'p50 ms', 'p99 ms', 'vs bare Express', 'errors'];
   const lines = rows.map((r) => [r.scenario, r.db, String(r.reqPerSec), r.resourcesPerSec ? String(r.resourcesPerSec) : '', String(r.p50), String(r.p99), r.ratio ?? '', String(r.errors)]);
@@ -160,10 +197,12 @@ async function main(): Promise<void> {
   const authRows = await benchAuthorizedRead(rows.find((r) => r.db === 'sqlite' && r.scenario === 'read by id')!, 18292);
   rows.push(...authRows.rows);
   extras.push(...authRows.extras);
+  const searchRows = await benchSearchSizes(18300);
   printTable(rows);
+  if (searchRows.length) printSearchTable(searchRows, bare);
   for (const e of extras) console.log(e);
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ at: new Date().toISOString(), rows, extras }, null, 2));
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ at: new Date().toISOString(), rows, searchRows, extras }, null, 2));
 }
 
 main().catch((err) => {
