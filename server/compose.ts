@@ -17,6 +17,7 @@ import { loadKnowledgeBase } from './clinical/index.ts';
 import { clinicalOperations } from './fhir/operations/clinical.ts';
 import { loadPatientRecord } from './fhir/operations/patient-record.ts';
 import { cdsRouter } from './http/cds-routes.ts';
+import { fhirCors } from './http/cors.ts';
 import type { FhirContext } from './fhir/context.ts';
 import { createValidator } from './validation/validator.ts';
 import { validateOperation } from './fhir/operations/validate.ts';
@@ -133,6 +134,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     mounts: [
       { path: '/', router: auth.router as unknown as RequestHandler },
       { path: '/cds-services', router: cds as unknown as RequestHandler },
+      { path: '/fhir', router: fhirCors((origin) => auth.isRegisteredOrigin(origin)) },
     ],
     authenticate: smart ? (req) => auth.authenticate(req.get('authorization')) : undefined,
     audit: smart ? audit : undefined,

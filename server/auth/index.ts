@@ -46,6 +46,8 @@ export interface AuthServer {
   authorize(principal: Principal, access: AccessRequest): AccessDecision;
   /** Adds a signing key (the newest signs; older ones stay in the JWKS until retired). */
   rotateSigningKey(): Promise<string>;
+  /** Whether a browser Origin belongs to a registered client (CORS on the FHIR API). */
+  isRegisteredOrigin(origin: string): boolean;
   /** Drops expired launches, codes, pending sign-ins and refresh tokens. */
   purgeExpired(): Promise<void>;
 }
@@ -126,5 +128,6 @@ export async function createAuthServer(deps: AuthServerDeps): Promise<AuthServer
     authorize,
     rotateSigningKey: () => keys.rotate(),
     purgeExpired: () => store.purgeExpired(),
+    isRegisteredOrigin: (origin) => registry.isRegisteredOrigin(origin),
   };
 }
