@@ -5,7 +5,7 @@ import { loadKnowledgeBase, type KnowledgeBase } from '../server/clinical/kb.ts'
 import { reviewMedications } from '../server/clinical/review.ts';
 import type { ReviewInput } from '../server/clinical/types.ts';
 
-const DATA_DIR = fileURLToPath(new URL('../../shared/reference/data/', import.meta.url));
+const DATA_DIR = fileURLToPath(new URL('../knowledge/', import.meta.url));
 const NOW = new Date('2026-06-15T12:00:00Z');
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 

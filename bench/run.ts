@@ -7,6 +7,8 @@ import autocannon from 'autocannon';
 import { startProcess, type Running } from './processes.ts';
 import { backendClient, fetchToken, thirtyDrugPatientBundle } from './scenarios.ts';
 import { benchQueries, loadPatients, type SearchRow } from './search-http.ts';
+import { benchValidation } from './validation.ts';
+import { benchMedicationReview } from './medication-review.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 32;
@@ -197,6 +199,11 @@ async function main(): Promise<void> {
   const authRows = await benchAuthorizedRead(rows.find((r) => r.db === 'sqlite' && r.scenario === 'read by id')!, 18292);
   rows.push(...authRows.rows);
   extras.push(...authRows.extras);
+  console.log('… in-process: validation throughput (one core), $medication-review rules alone');
+  const validation = await benchValidation({ seconds: Math.min(SECONDS, 5) });
+  extras.push(`validation, all three layers, one core: ${validation.resourcesPerSec} MedicationRequests/s (validator ready in ${validation.startMs} ms)`);
+  const review = await benchMedicationReview();
+  extras.push(`$medication-review rules alone (30 drugs, 500 observations): p50 ${review.p50.toFixed(2)} ms, p99 ${review.p99.toFixed(2)} ms`);
   const searchRows = await benchSearchSizes(18300);
   printTable(rows);
   if (searchRows.length) printSearchTable(searchRows, bare);
