@@ -6,7 +6,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startProcess, type Running } from './processes.ts';
 import { backendClient, fetchToken, thirtyDrugPatientBundle } from './scenarios.ts';
-import { benchQueries, loadPatients, type SearchRow } from './search-http.ts';
+import { benchQueries, growStore, type SearchRow } from './search-http.ts';
 import { benchValidation } from './validation.ts';
 import { benchMedicationReview } from './medication-review.ts';
 
@@ -131,26 +131,30 @@ async function benchAuthorizedRead(offRead: Row, port: number): Promise<{ rows: 
   }
 }
 
-/** BENCH_SEARCH_SIZES (default 10000; e.g. 10000,1000000): one growing SQLite store, the queries at each size. */
+/** BENCH_SEARCH_SIZES (default 10000; e.g. 10000,1000000): one growing SQLite file, the queries at each size. */
 async function benchSearchSizes(port: number): Promise<SearchRow[]> {
   const sizes = (process.env.BENCH_SEARCH_SIZES ?? '10000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
   if (sizes.length === 0) return [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-bench-search-'));
-  const server = await startProcess('server/main.ts', { PORT: String(port), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: path.join(dataDir, 'search.sqlite') }, '/readyz');
+  const file = path.join(dataDir, 'search.sqlite');
   const out: SearchRow[] = [];
   try {
     let loaded = 0;
     for (const size of sizes) {
-      console.log(`… search: loading to ${size} resources`);
-      const { patients, perSec } = await loadPatients(server.url, size, loaded, (m) => console.log(m));
+      console.log(`… search: growing the store to ${size} resources`);
+      const { patients, perSec } = await growStore(file, size, loaded, (m) => console.log(m));
       loaded = size;
-      const rows = await benchQueries(server.url, size, patients, SECONDS);
-      rows[0].ingestPerSec = perSec;
-      out.push(...rows);
+      const server = await startProcess('server/main.ts', { PORT: String(port), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: file }, '/readyz');
+      try {
+        const rows = await benchQueries(server.url, size, patients, SECONDS);
+        rows[0].ingestPerSec = perSec;
+        out.push(...rows);
+        console.log(`  server RSS after the queries at ${size} resources: ${server.rssMb() ?? '?'} MB`);
+      } finally {
+        await server.stop();
+      }
     }
-    console.log(`search store RSS at ${loaded} resources: ${server.rssMb() ?? '?'} MB`);
   } finally {
-    await server.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return out;
@@ -164,7 +168,7 @@ function printSearchTable(rows: SearchRow[], bare: autocannon.Result): void {
     console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${Math.round((100 * r.reqPerSec) / bare.requests.average)} % | ${r.errors} |`);
   }
   const ingest = rows.filter((r) => r.ingestPerSec).map((r) => `${r.size}: ${r.ingestPerSec} resources/s`);
-  console.log(`search data ingest (PUT transactions of ~1,000 entries, validated and indexed): ${ingest.join('; ')}`);
+  console.log(`search data written through the store and search index (no HTTP, no validation): ${ingest.join('; ')}`);
 }
 
 function printTable(rows: Row[]): void {
