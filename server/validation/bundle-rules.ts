@@ -5,7 +5,10 @@ import type { ValidationIssue } from './types.ts';
 /** RFC 3986 absolute URI: a scheme, then anything (urn:uuid:…, http://…) */
 const ABSOLUTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/;
 
-export function checkBundle(bundle: Record<string, any>, path: string): ValidationIssue[] {
+/** a RESTful server URL: `http(s)://base/Type/id` with an optional `/_history/vid` */
+const RESTFUL = /^https?:\/\/\S*?\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+export function checkBundle(bundle: Record<string, any>, path: string, isResourceType: (t: string) => boolean = () => true): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const error = (code: string, where: string, diagnostics: string) =>
     issues.push({ severity: 'error', code, diagnostics, expression: [where] });
@@ -24,6 +27,17 @@ export function checkBundle(bundle: Record<string, any>, path: string): Validati
       error('invalid', `${where}.fullUrl`, `The fullUrl must be an absolute URL (not '${entry.fullUrl}')`);
     }
     const res = entry.resource;
+    // Bundle.entry.fullUrl: a fullUrl that looks like a RESTful server URL SHALL end with the resource's type and id
+    const rest = typeof entry.fullUrl === 'string' ? RESTFUL.exec(entry.fullUrl) : null;
+    if (rest && isResourceType(rest[1]) && res && typeof res === 'object' && typeof res.id === 'string' && typeof res.resourceType === 'string') {
+      if (rest[1] !== res.resourceType || rest[2] !== res.id) {
+        error(
+          'invalid',
+          where,
+          `The fullUrl '${entry.fullUrl}' looks like a RESTful server URL, so it must end with the correct type and id (/${res.resourceType}/${res.id})`,
+        );
+      }
+    }
     if (bundle.type === 'searchset' && res && typeof res === 'object') {
       if (entry.search?.mode === 'outcome' && res.resourceType !== 'OperationOutcome') {
         error('invalid', `${where}.resource`, `This is not an OperationOutcome (${res.resourceType})`);

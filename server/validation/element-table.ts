@@ -27,6 +27,8 @@ export interface ElementRule {
   max: number;
   types: TypeRef[];
   binding?: { strength: string; valueSet: string };
+  /** additional bindings with purpose 'required' and no usage context (R5 ElementDefinition.binding.additional, used in R4 via its extension) */
+  additionalRequired?: string[];
   constraints?: Constraint[];
   contentRef?: string;
   fixed?: unknown;
@@ -85,6 +87,11 @@ function fixedOrPattern(el: Record<string, unknown>, prefix: 'fixed' | 'pattern'
   return undefined;
 }
 
+const ADDITIONAL_BINDING = new Set([
+  'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional',
+  'http://hl7.org/fhir/tools/StructureDefinition/additional-binding',
+]);
+
 export function compileElement(el: fhir4.ElementDefinition): ElementRule {
   const rule: ElementRule = {
     id: el.id ?? el.path,
@@ -101,6 +108,12 @@ export function compileElement(el: fhir4.ElementDefinition): ElementRule {
   if (el.binding?.valueSet && (el.binding.strength === 'required' || el.binding.strength === 'extensible')) {
     rule.binding = { strength: el.binding.strength, valueSet: el.binding.valueSet.split('|')[0] };
   }
+  const additional = (el.binding?.extension ?? [])
+    .filter((e) => ADDITIONAL_BINDING.has(e.url))
+    .map((e) => new Map((e.extension ?? []).map((x) => [x.url, x.valueCode ?? x.valueCanonical ?? x.valueUsageContext])))
+    .filter((m) => m.get('purpose') === 'required' && typeof m.get('valueSet') === 'string' && !m.has('usage'))
+    .map((m) => (m.get('valueSet') as string).split('|')[0]);
+  if (additional.length) rule.additionalRequired = additional;
   const constraints = (el.constraint ?? []).filter((c) => c.expression && !NATIVE_CONSTRAINT_KEYS.has(c.key));
   if (constraints.length) {
     rule.constraints = constraints.map((c) => ({

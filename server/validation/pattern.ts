@@ -52,6 +52,23 @@ function navigate(value: unknown, path: string): unknown[] {
   return current;
 }
 
+/**
+ * The value a discriminator path takes from a fixed or pattern value set on an element above it (the slice
+ * itself, e.g. fixedContactPoint {use: home} for the path `use`): profiling.html#discriminator "as determined
+ * by the applicable fixed value, pattern …".
+ */
+function inheritedValue(table: TypeTable, slice: ElementRule, path: string): unknown {
+  const segs = path.split('.');
+  for (let k = segs.length - 1; k >= 0; k--) {
+    const holder = k ? ruleById(table, `${slice.id}.${segs.slice(0, k).join('.')}`) : slice;
+    const value = holder?.fixed ?? holder?.pattern;
+    if (value === undefined) continue;
+    const found = navigate(value, segs.slice(k).join('.'));
+    return found.length === 1 ? found[0] : undefined;
+  }
+  return undefined;
+}
+
 /** whether an instance value belongs to a slice, judged by the slicing discriminators */
 export function sliceMatches(
   deps: {
@@ -112,6 +129,7 @@ export function sliceMatches(
     if (path.includes('(')) return false;
     const target = path ? ruleById(table, `${slice.id}.${path}`) : slice;
     let expected = target?.fixed ?? target?.pattern;
+    if (expected === undefined && path) expected = inheritedValue(table, slice, path);
     if (expected === undefined && path === 'url') expected = slice.types[0]?.profiles?.[0];
     if (expected === undefined && target?.binding?.strength === 'required' && deps.inValueSet) {
       // a pattern discriminator whose slice is defined by a required binding (US Core category slices)

@@ -1,6 +1,7 @@
 // QuestionnaireResponse against its Questionnaire (https://hl7.org/fhir/R4/questionnaireresponse.html#validation):
 // linkIds, answer types, required/repeating items, options, enableWhen and the SDC value-constraint extensions.
 import type { ValidationIssue } from './types.ts';
+import { displayMatches, localDisplays, valueSetSystems } from './local-definitions.ts';
 import { compareQuantities } from './units.ts';
 
 type Node = Record<string, any>;
@@ -96,6 +97,42 @@ function collectAnswers(items: Node[] | undefined, out: Map<string, Node[]>): Ma
 
 let isResourceType: (name: string) => boolean = () => true;
 
+/** ValueSet membership from the validator's local expansions: undefined when the ValueSet is not expanded locally */
+export type HasCode = (valueSet: string, system: string | undefined, code: string) => boolean | undefined;
+let hasCode: HasCode = () => undefined;
+
+/**
+ * Is system|code in the ValueSet? From its local expansion; failing that, a code from a system the
+ * ValueSet's compose never includes is not a member. undefined when it cannot be decided.
+ */
+function inValueSet(vs: string, system: unknown, code: unknown): boolean | undefined {
+  if (vs.startsWith('#')) return undefined; // contained ValueSets are not expanded here
+  if (typeof code !== 'string' || typeof system !== 'string') {
+    const decidable = hasCode(vs.split('|')[0], undefined, '') !== undefined || valueSetSystems(vs) !== undefined;
+    return decidable ? false : undefined;
+  }
+  const member = hasCode(vs.split('|')[0], system, code);
+  if (member !== undefined) return member;
+  const systems = valueSetSystems(vs);
+  return systems && !systems.has(system) ? false : undefined;
+}
+
+/** a Coding answer drawn from answerValueSet: a member, with a display the code system knows (choice only for membership) */
+function checkCodingAnswer(qItem: Node, coding: Node, path: string, issue: Issue): void {
+  const vs: unknown = qItem.answerValueSet;
+  if (typeof vs !== 'string' || !coding || typeof coding !== 'object') return;
+  const member = inValueSet(vs, coding.system, coding.code);
+  if (member === false && qItem.type === 'choice') {
+    issue('error', 'code-invalid', path, `The code '${coding.code}' in the system '${coding.system}' is not in the options value set (${vs}) specified by the questionnaire`);
+  }
+  if (typeof coding.display === 'string' && typeof coding.system === 'string' && typeof coding.code === 'string') {
+    const names = localDisplays(coding.system, coding.code);
+    if (names && !displayMatches(coding.display, names)) {
+      issue('error', 'code-invalid', `${path}.valueCoding.display`, `Wrong Display Name '${coding.display}' for ${coding.system}#${coding.code}. Valid display is '${names[0]}'`);
+    }
+  }
+}
+
 function checkAnswer(qItem: Node, answer: Node, path: string, issue: Issue, siblings: Node[]): void {
   const a = answerValue(answer);
   if (!a) return;
@@ -154,7 +191,12 @@ function checkAnswer(qItem: Node, answer: Node, path: string, issue: Issue, sibl
     const size = typeof a.value?.size === 'number' ? a.value.size : typeof a.value?.data === 'string' ? Math.floor((a.value.data.length * 3) / 4) : undefined;
     if (typeof max === 'number' && size !== undefined && size > max) issue('error', 'too-long', path, `The attachment is too large (allowed = ${max}, found = ${size})`);
   }
+  if (a.type === 'Coding') checkCodingAnswer(qItem, a.value, path, issue);
   if (a.type === 'Quantity') {
+    const unitVs = valueOf(ext(qItem, 'questionnaire-unitValueSet')[0]);
+    if (typeof unitVs === 'string' && inValueSet(unitVs, a.value?.system, a.value?.code) === false) {
+      issue('error', 'code-invalid', path, `The value ${show(a)} has a unit that is not in the unit value set '${unitVs}'`);
+    }
     const units = ext(qItem, 'questionnaire-unitOption').map((e) => e.valueCoding as Node);
     if (units.length && !units.some((u) => u?.system === a.value?.system && u?.code === a.value?.code)) {
       issue('error', 'code-invalid', path, `The value ${show(a)} has a unit that is not valid (allowed = ${units.map((u) => u.code).join(', ')})`);
@@ -216,8 +258,10 @@ export function checkQuestionnaireResponse(
   path: string,
   resolveCanonical: ((url: string) => fhir4.Resource | undefined) | undefined,
   resourceType: (name: string) => boolean,
+  valueSetHasCode?: HasCode,
 ): ValidationIssue[] {
   isResourceType = resourceType;
+  hasCode = valueSetHasCode ?? (() => undefined);
   const issues: ValidationIssue[] = [];
   if (typeof qr.questionnaire !== 'string') return issues;
   const q = (resolveCanonical?.(qr.questionnaire) ?? resolveCanonical?.(qr.questionnaire.split('|')[0])) as Node | undefined;

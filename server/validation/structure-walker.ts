@@ -3,12 +3,12 @@
 import type { ElementRule, TypeTable } from './element-table.ts';
 import { childIndex, hasChildren } from './element-index.ts';
 import { checkExtensionUse, extensionTable } from './extension-checks.ts';
-import { fixedExpression, NATIVE_INVARIANTS, NATIVE_KEYS } from './invariants.ts';
+import { fixedExpression, NATIVE_INVARIANTS, NATIVE_KEYS, resolveWithin } from './invariants.ts';
 import { checkXhtml, collectLocalRefs, isEmptyElement } from './native-checks.ts';
 import { matchesPattern, ruleById } from './pattern.ts';
 import { checkSlices } from './slices.ts';
 import { checkAttachment, checkBinding, checkCodingSystem, checkLimits, checkPrimitive } from './value-checks.ts';
-import { isPrimitive, report, type Item, type WalkerDeps, type WalkState } from './walk-state.ts';
+import { CORE_SD, isPrimitive, report, type Item, type WalkerDeps, type WalkState } from './walk-state.ts';
 
 export type { WalkerDeps, WalkState } from './walk-state.ts';
 
@@ -94,6 +94,9 @@ function walkItem(deps: WalkerDeps, st: WalkState, table: TypeTable, rule: Eleme
     report(st, 'error', 'value', path, `Value does not match the required pattern ${JSON.stringify(rule.pattern)}`, 'pattern');
   }
   if (rule.binding?.strength === 'required') checkBinding(deps, st, rule, type, value, path);
+  if (rule.additionalRequired) {
+    for (const valueSet of rule.additionalRequired) checkBinding(deps, st, { ...rule, binding: { strength: 'required', valueSet } }, type, value, path);
+  }
   if (rule.minValue !== undefined || rule.maxValue !== undefined) checkLimits(st, rule, value, path);
   if (rule.constraints) {
     if (isPrimitive(type)) {
@@ -138,6 +141,7 @@ function walkItem(deps: WalkerDeps, st: WalkState, table: TypeTable, rule: Eleme
   }
   if (!value || typeof value !== 'object') return;
   const obj = value as Record<string, any>;
+  if (type === 'Reference' && st.profileMode) checkTargetProfiles(deps, st, rule, obj, path);
   if (type === 'Resource' || deps.core[type]?.kind === 'resource') {
     // nested resources are validated once, by the core pass, with their own claimed profiles;
     // a profile pass adds the profiles the element's type names (Parameters.parameter.resource …)
@@ -207,6 +211,37 @@ function checkJsonShape(st: WalkState, obj: Record<string, any>, path: string): 
   }
 }
 
+
+/** nesting of checkTargetProfiles (resources referring to each other) */
+let targetDepth = 0;
+
+/**
+ * Reference.targetProfile naming profiles: a reference that resolves to a resource at hand (contained, in the
+ * Bundle, or through resolveReference) must meet one of the profiles for its type. Unresolved references
+ * and targets of a type no profile names are not judged here.
+ */
+function checkTargetProfiles(deps: WalkerDeps, st: WalkState, rule: ElementRule, ref: Record<string, any>, path: string): void {
+  const urls = rule.types.find((t) => t.code === 'Reference')?.targets;
+  if (!urls?.length || typeof ref.reference !== 'string') return;
+  const profiles = urls.map((u) => deps.byUrl.get(u.split('|')[0]));
+  if (!profiles.some((p) => p?.derivation === 'constraint')) return;
+  const target = resolveWithin(st.scope, ref.reference);
+  // resolveWithin answers a bare {resourceType, id} stub for references it cannot follow
+  if (!target || Object.keys(target).length <= 2 || typeof target.resourceType !== 'string') return;
+  const rt = target.resourceType;
+  if (urls.some((u) => u === CORE_SD + rt || u === CORE_SD + 'Resource')) return;
+  const candidates = profiles.filter((p): p is TypeTable => p?.type === rt);
+  if (!candidates.length || candidates.some((p) => p.derivation !== 'constraint')) return;
+  // resources referring to each other: follow target profiles two levels deep at most
+  if (targetDepth >= 2) return;
+  targetDepth++;
+  try {
+    if (candidates.some((p) => conformsTo(deps, st, p.url, target))) return;
+  } finally {
+    targetDepth--;
+  }
+  report(st, 'error', 'structure', path, `The resource ${ref.reference} does not conform to the target profile ${candidates.map((p) => p.url).join(' or ')}`, 'target-profile');
+}
 
 /** whether `value` meets profile `url` (profile rules only), for profile discriminators */
 function conformsTo(deps: WalkerDeps, st: WalkState, url: string, value: unknown): boolean {

@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildValidationCache, defaultCacheDir, isCacheCurrent, type CoreDefinitions, type UsCoreDefinitions } from './build-schema.ts';
 import { checkBundle } from './bundle-rules.ts';
+import { checkStructureDefinition } from './structure-definition-rules.ts';
+import { checkCapabilityStatement, checkMeasureReport, checkSearchParameter } from './conformance-rules.ts';
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import type { TypeTable } from './element-table.ts';
 import { InvariantEngine } from './invariants.ts';
@@ -82,6 +84,12 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
     const url = (r as { url?: string }).url;
     if (url) byCanonical.set(url, r);
   }
+  // every supplied resource with a canonical URL (Measure, SearchParameter …), for rules that follow one
+  const suppliedByUrl = new Map<string, fhir4.Resource>();
+  for (const r of opts.resources ?? []) {
+    const url = (r as { url?: string }).url;
+    if (url && !suppliedByUrl.has(url)) suppliedByUrl.set(url, r);
+  }
   const terminology = new Terminology(() => [codeSets(cacheDir), usCore?.codeSets ?? {}, profiles.codeSets]);
   const deps: WalkerDeps = { core: core.types, byUrl, terminology, invariants: new InvariantEngine(), coreConstraintKeys };
 
@@ -108,10 +116,18 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
     };
     walkTable(deps, state, table, res, path);
     checkDomainResource(state, res, path, container !== undefined);
-    if (rt === 'Bundle') state.issues.push(...checkBundle(res, path));
+    if (rt === 'Bundle') state.issues.push(...checkBundle(res, path, (t) => core.types[t]?.kind === 'resource'));
+    if (rt === 'StructureDefinition') {
+      state.issues.push(...checkStructureDefinition(res, path, (url) => (byCanonical.get(url) ?? suppliedByUrl.get(url) ?? st.resolveCanonical?.(url)) as Record<string, any> | undefined));
+    }
+    if (rt === 'SearchParameter' || rt === 'CapabilityStatement' || rt === 'MeasureReport') {
+      const resolve = (url: string) => (byCanonical.get(url) ?? suppliedByUrl.get(url) ?? st.resolveCanonical?.(url)) as Record<string, any> | undefined;
+      const check = rt === 'SearchParameter' ? checkSearchParameter : rt === 'CapabilityStatement' ? checkCapabilityStatement : checkMeasureReport;
+      state.issues.push(...check(res, path, resolve));
+    }
     if (rt === 'QuestionnaireResponse') {
       const resolve = (url: string) => byCanonical.get(url) ?? st.resolveCanonical?.(url);
-      state.issues.push(...checkQuestionnaireResponse(res, path, resolve, (t) => core.types[t]?.kind === 'resource'));
+      state.issues.push(...checkQuestionnaireResponse(res, path, resolve, (t) => core.types[t]?.kind === 'resource', (vs, system, code) => terminology.hasCode(vs, system, code)));
     }
     const claimed = [...(Array.isArray(res.meta?.profile) ? res.meta.profile : []), ...extraProfiles, ...(globalProfiles.get(rt) ?? [])];
     for (const raw of new Set(claimed)) {
@@ -127,7 +143,8 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
         });
         continue;
       }
-      if (profile.derivation !== 'constraint' || profile.type !== rt) continue;
+      // a claimed 'specialization' of the same type (mislabelled constraint) is still checked; the base definition itself is not walked twice
+      if (profile.type !== rt || profile === table || (profile.derivation !== 'constraint' && profile.url === table.url)) continue;
       walkTable(deps, { ...state, profileMode: true, profileUrl: url }, profile, res, path);
     }
   }

@@ -1,0 +1,299 @@
+// Rules that follow one resource to another: Bundle fullUrl vs id, SearchParameter.derivedFrom,
+// CapabilityStatement searchParam types, MeasureReport vs Measure, submitted StructureDefinitions,
+// QuestionnaireResponse answers vs answerValueSet/unitValueSet, additional bindings, slice values
+// inherited from a fixed parent, and Reference.targetProfile inside a Bundle.
+import { describe, expect, it } from 'vitest';
+import { createValidator } from '../../server/validation/validator.ts';
+import { isError } from '../../server/validation/types.ts';
+import { sharedValidator } from './builders.ts';
+
+type R = Record<string, any>;
+const errors = (issues: { severity: string; diagnostics: string; expression: string[] }[]) => issues.filter(isError as never) as typeof issues;
+const CORE = 'http://hl7.org/fhir/StructureDefinition/';
+
+describe('Bundle.entry.fullUrl', () => {
+  const bundle = (fullUrl: string): R => ({
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [{ fullUrl, resource: { resourceType: 'Basic', id: 'b1', code: { text: 'x' } } }],
+  });
+  it('accepts a RESTful fullUrl ending in the type and id, and URNs', async () => {
+    const v = await sharedValidator();
+    expect(errors(v.validate(bundle('http://example.org/fhir/Basic/b1')))).toEqual([]);
+    expect(errors(v.validate(bundle('urn:uuid:6b0a4e2c-1f7e-4f0e-9d7c-2f1f3c0a9b11')))).toEqual([]);
+  });
+  it('rejects a RESTful fullUrl whose id differs from the resource id', async () => {
+    const v = await sharedValidator();
+    const found = errors(v.validate(bundle('http://example.org/fhir/Basic/b2')));
+    expect(found.map((i) => i.expression[0])).toEqual(['Bundle.entry[0]']);
+    expect(found[0].diagnostics).toMatch(/must end with the correct type and id \(\/Basic\/b1\)/);
+  });
+});
+
+describe('SearchParameter and CapabilityStatement against core search parameters', () => {
+  const sp = (over: R): R => ({
+    resourceType: 'SearchParameter',
+    url: 'http://example.org/SearchParameter/org-name',
+    name: 'OrgName',
+    status: 'active',
+    description: 'x',
+    code: 'name',
+    base: ['Organization'],
+    type: 'string',
+    expression: 'Organization.name',
+    derivedFrom: 'http://hl7.org/fhir/SearchParameter/Organization-name',
+    ...over,
+  });
+  it('accepts a parameter derived with the same type and base', async () => {
+    expect(errors((await sharedValidator()).validate(sp({})))).toEqual([]);
+  });
+  it('rejects a changed type or a base the parent does not have', async () => {
+    const v = await sharedValidator();
+    expect(errors(v.validate(sp({ type: 'token' }))).map((i) => i.expression[0])).toEqual(['SearchParameter.type']);
+    expect(errors(v.validate(sp({ base: ['Patient'] }))).map((i) => i.expression[0])).toEqual(['SearchParameter.base[0]']);
+  });
+  it('checks CapabilityStatement searchParam types against their definitions', async () => {
+    const v = await sharedValidator();
+    const cs = (type: string): R => ({
+      resourceType: 'CapabilityStatement',
+      status: 'active',
+      date: '2026-01-01',
+      kind: 'instance',
+      fhirVersion: '4.0.1',
+      format: ['json'],
+      implementation: { description: 'x' },
+      rest: [{ mode: 'server', resource: [{ type: 'Patient', searchParam: [{ name: 'birthdate', definition: 'http://hl7.org/fhir/SearchParameter/individual-birthdate', type }] }] }],
+    });
+    expect(errors(v.validate(cs('date')))).toEqual([]);
+    expect(errors(v.validate(cs('token'))).map((i) => i.expression[0])).toEqual(['CapabilityStatement.rest[0].resource[0].searchParam[0]']);
+  });
+});
+
+describe('MeasureReport against its Measure', () => {
+  const measure: R = {
+    resourceType: 'Measure',
+    url: 'http://example.org/Measure/beds',
+    status: 'active',
+    scoring: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/measure-scoring', code: 'cohort' }] },
+  };
+  const report = (group: R): R => ({
+    resourceType: 'MeasureReport',
+    status: 'complete',
+    type: 'summary',
+    measure: measure.url,
+    period: { start: '2026-01-01', end: '2026-01-31' },
+    group: [group],
+  });
+  it('rejects a measureScore for a cohort measure and accepts the population count alone', async () => {
+    const v = await createValidator({ resources: [measure as never] });
+    expect(errors(v.validate(report({ population: [{ count: 10 }] })))).toEqual([]);
+    expect(errors(v.validate(report({ population: [{ count: 10 }], measureScore: { value: 10 } }))).map((i) => i.expression[0])).toEqual([
+      'MeasureReport.group[0].measureScore',
+    ]);
+  });
+});
+
+describe('submitted StructureDefinitions', () => {
+  const sd = (over: R, elements: R[]): R => ({
+    resourceType: 'StructureDefinition',
+    url: 'http://example.org/StructureDefinition/obs',
+    name: 'Obs',
+    status: 'draft',
+    kind: 'resource',
+    abstract: false,
+    type: 'Observation',
+    baseDefinition: `${CORE}Observation`,
+    derivation: 'constraint',
+    differential: { element: [{ id: 'Observation', path: 'Observation' }, ...elements] },
+    ...over,
+  });
+  it('accepts renamed choices, datatype paths and discriminators that exist', async () => {
+    const v = await sharedValidator();
+    const ok = sd({}, [
+      { id: 'Observation.valueQuantity', path: 'Observation.valueQuantity', min: 1 },
+      { id: 'Observation.valueQuantity.code', path: 'Observation.valueQuantity.code', min: 1 },
+      { id: 'Observation.code.coding', path: 'Observation.code.coding', slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'open' } },
+      { id: 'Observation.component.extension', path: 'Observation.component.extension', slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } },
+    ]);
+    expect(errors(v.validate(ok))).toEqual([]);
+  });
+  it('rejects a path naming no element and a discriminator path the sliced type lacks', async () => {
+    const v = await sharedValidator();
+    const bad = sd({}, [
+      { id: 'Observation.valueBla', path: 'Observation.valueBla' },
+      { id: 'Observation.extension', path: 'Observation.extension', slicing: { discriminator: [{ type: 'value', path: 'type' }], rules: 'open' } },
+    ]);
+    expect(errors(v.validate(bad)).map((i) => i.expression[0])).toEqual([
+      'StructureDefinition.differential.element[1].path',
+      'StructureDefinition.differential.element[2].slicing.discriminator[0]',
+    ]);
+  });
+  it('rejects an extension that changes the fixed url of the extension it derives from', async () => {
+    const base: R = {
+      resourceType: 'StructureDefinition',
+      url: 'http://example.org/StructureDefinition/ext-base',
+      name: 'ExtBase',
+      status: 'draft',
+      kind: 'complex-type',
+      abstract: false,
+      context: [{ type: 'element', expression: 'Element' }],
+      type: 'Extension',
+      baseDefinition: `${CORE}Extension`,
+      derivation: 'constraint',
+      differential: { element: [{ id: 'Extension.url', path: 'Extension.url', fixedUri: 'http://example.org/StructureDefinition/ext-base' }] },
+    };
+    const derived: R = { ...base, url: 'http://example.org/StructureDefinition/ext-derived', name: 'ExtDerived', baseDefinition: base.url };
+    const v = await createValidator({ resources: [base as never] });
+    derived.differential = { element: [{ id: 'Extension.url', path: 'Extension.url', fixedUri: base.url }] };
+    expect(errors(v.validate(derived))).toEqual([]);
+    derived.differential = { element: [{ id: 'Extension.url', path: 'Extension.url', fixedUri: derived.url }] };
+    expect(errors(v.validate(derived)).map((i) => i.expression[0])).toEqual(['StructureDefinition.differential.element[0].fixedUri']);
+  });
+});
+
+describe('QuestionnaireResponse answers against value sets', () => {
+  const questionnaire = (item: R): R => ({ resourceType: 'Questionnaire', url: 'http://example.org/Questionnaire/q', status: 'active', item: [item] });
+  const qr = (answer: R): R => ({
+    resourceType: 'QuestionnaireResponse',
+    questionnaire: 'http://example.org/Questionnaire/q',
+    status: 'completed',
+    item: [{ linkId: 'q1', answer: [answer] }],
+  });
+  it('checks coding answers (membership and display) against an answerValueSet expanded locally', async () => {
+    const v = await createValidator({
+      resources: [questionnaire({ linkId: 'q1', type: 'choice', answerValueSet: 'http://hl7.org/fhir/ValueSet/administrative-gender' }) as never],
+    });
+    const gender = (code: string, display?: string) => qr({ valueCoding: { system: 'http://hl7.org/fhir/administrative-gender', code, display } });
+    expect(errors(v.validate(gender('female', 'Female')))).toEqual([]);
+    expect(errors(v.validate(gender('female', ' female ')))).toEqual([]);
+    expect(errors(v.validate(gender('female', 'Male'))).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/Wrong Display Name 'Male'/)]);
+    expect(errors(v.validate(gender('girl'))).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/not in the options value set/)]);
+  });
+  it('checks quantity units against questionnaire-unitValueSet', async () => {
+    const unitVs = (vs: string) =>
+      questionnaire({ linkId: 'q1', type: 'quantity', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/questionnaire-unitValueSet', valueCanonical: vs }] });
+    const km = qr({ valueQuantity: { value: 10, unit: 'km', system: 'http://unitsofmeasure.org', code: 'km' } });
+    // a value set of country codes can hold no UCUM unit
+    const countries = await createValidator({ resources: [unitVs('http://hl7.org/fhir/ValueSet/jurisdiction') as never] });
+    expect(errors(countries.validate(km)).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/not in the unit value set/)]);
+    // UCUM units in general cannot be enumerated here: not judged
+    const ucum = await createValidator({ resources: [unitVs('http://hl7.org/fhir/ValueSet/ucum-units') as never] });
+    expect(errors(ucum.validate(km))).toEqual([]);
+  });
+});
+
+describe('profile rules', () => {
+  it('applies a required additional binding (R5 extension on ElementDefinition.binding)', async () => {
+    const vs: R = {
+      resourceType: 'ValueSet',
+      url: 'http://example.org/ValueSet/internal',
+      status: 'active',
+      compose: { include: [{ system: 'http://loinc.org', concept: [{ code: '100065-2' }] }] },
+    };
+    const profile: R = {
+      resourceType: 'StructureDefinition',
+      url: 'http://example.org/StructureDefinition/obs-ab',
+      name: 'ObsAb',
+      status: 'draft',
+      kind: 'resource',
+      abstract: false,
+      type: 'Observation',
+      baseDefinition: `${CORE}Observation`,
+      derivation: 'constraint',
+      differential: {
+        element: [
+          {
+            id: 'Observation.code',
+            path: 'Observation.code',
+            binding: {
+              strength: 'example',
+              valueSet: 'http://hl7.org/fhir/ValueSet/observation-codes',
+              extension: [
+                {
+                  url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional',
+                  extension: [
+                    { url: 'purpose', valueCode: 'required' },
+                    { url: 'valueSet', valueCanonical: vs.url },
+                  ],
+                },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    const v = await createValidator({ resources: [vs, profile] as never });
+    const obs = (code: string): R => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] } });
+    expect(errors(v.validate(obs('100065-2'), { profiles: [profile.url] }))).toEqual([]);
+    expect(errors(v.validate(obs('100066-0'), { profiles: [profile.url] })).map((i) => i.expression[0])).toEqual(['Observation.code']);
+  });
+
+  it('matches a value discriminator from a fixed value on the slice itself and enforces it exactly', async () => {
+    const profile: R = {
+      resourceType: 'StructureDefinition',
+      url: 'http://example.org/StructureDefinition/prac',
+      name: 'Prac',
+      status: 'draft',
+      kind: 'resource',
+      abstract: false,
+      type: 'Practitioner',
+      baseDefinition: `${CORE}Practitioner`,
+      derivation: 'constraint',
+      differential: {
+        element: [
+          { id: 'Practitioner.telecom', path: 'Practitioner.telecom', slicing: { discriminator: [{ type: 'value', path: 'use' }], rules: 'open' }, min: 1 },
+          { id: 'Practitioner.telecom:home', path: 'Practitioner.telecom', sliceName: 'home', min: 1, max: '1', fixedContactPoint: { use: 'home' } },
+        ],
+      },
+    };
+    const v = await createValidator({ resources: [profile as never] });
+    const prac = (telecom: R[]): R => ({ resourceType: 'Practitioner', telecom });
+    expect(errors(v.validate(prac([{ use: 'home' }]), { profiles: [profile.url] }))).toEqual([]);
+    expect(errors(v.validate(prac([{ use: 'home', system: 'phone' }]), { profiles: [profile.url] })).map((i) => i.expression[0])).toEqual([
+      'Practitioner.telecom[0]',
+    ]);
+    expect(errors(v.validate(prac([{ use: 'work' }]), { profiles: [profile.url] })).map((i) => i.diagnostics)).toEqual([
+      expect.stringMatching(/Slice 'home'.*minimum required = 1/),
+    ]);
+  });
+
+  it('checks Reference.targetProfile on a reference resolved inside the Bundle', async () => {
+    const patient: R = {
+      resourceType: 'StructureDefinition',
+      url: 'http://example.org/StructureDefinition/pat-id',
+      name: 'PatId',
+      status: 'draft',
+      kind: 'resource',
+      abstract: false,
+      type: 'Patient',
+      baseDefinition: `${CORE}Patient`,
+      derivation: 'constraint',
+      differential: { element: [{ id: 'Patient.identifier', path: 'Patient.identifier', min: 1 }] },
+    };
+    const cond: R = {
+      ...patient,
+      url: 'http://example.org/StructureDefinition/cond',
+      name: 'Cond',
+      type: 'Condition',
+      baseDefinition: `${CORE}Condition`,
+      differential: { element: [{ id: 'Condition.subject', path: 'Condition.subject', type: [{ code: 'Reference', targetProfile: [patient.url] }] }] },
+    };
+    const v = await createValidator({ resources: [patient, cond] as never });
+    const bundle = (pat: R): R => ({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { fullUrl: 'http://example.org/fhir/Patient/p1', resource: { resourceType: 'Patient', id: 'p1', ...pat } },
+        {
+          fullUrl: 'http://example.org/fhir/Condition/c1',
+          resource: { resourceType: 'Condition', id: 'c1', meta: { profile: [cond.url] }, subject: { reference: 'Patient/p1' } },
+        },
+      ],
+    });
+    const withConditionAsRoot = (b: R) => ({ ...b.entry[1].resource, contained: [{ ...b.entry[0].resource, id: 'p1' }], subject: { reference: '#p1' } });
+    expect(errors(v.validate(withConditionAsRoot(bundle({ identifier: [{ value: '1' }] }))))).toEqual([]);
+    expect(errors(v.validate(withConditionAsRoot(bundle({ name: [{ family: 'X' }] })))).map((i) => i.expression[0])).toEqual(['Condition.subject']);
+    // unresolvable references are not judged
+    expect(errors(v.validate({ resourceType: 'Condition', meta: { profile: [cond.url] }, subject: { reference: 'Patient/elsewhere' } }))).toEqual([]);
+  });
+});
