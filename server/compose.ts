@@ -19,6 +19,8 @@ import { loadPatientRecord } from './fhir/operations/patient-record.ts';
 import { cdsRouter } from './http/cds-routes.ts';
 import { fhirCors } from './http/cors.ts';
 import type { FhirContext } from './fhir/context.ts';
+import { FhirError } from './fhir/errors.ts';
+import { requireAccess } from './fhir/access.ts';
 import { createValidator } from './validation/validator.ts';
 import { validateOperation } from './fhir/operations/validate.ts';
 import { publishConformance } from './fhir/conformance.ts';
@@ -107,22 +109,33 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     );
   };
   const kb = loadKnowledgeBase(config.knowledgeDir ?? DEFAULT_KB_DIR);
-  const systemCtx = (): FhirContext => ({
+  const smart = config.auth === 'smart';
+  // CDS Hooks read missing prefetch as the caller: with AUTH=smart only through a valid token, within its scopes.
+  const cdsCtx = async (accessToken: string | undefined): Promise<FhirContext> => ({
     requestId: 'cds',
     log,
     store,
     search,
     baseUrl: `${config.publicBaseUrl}/fhir`,
     now,
-    principal: { kind: 'system', clientId: 'titrate-cds', unrestricted: true },
+    principal: smart
+      ? await auth.authenticate(accessToken ? `Bearer ${accessToken}` : undefined)
+      : { kind: 'system', clientId: 'auth-off', unrestricted: true },
   });
   const cds = cdsRouter({
     kb,
     log,
     now,
-    loadRecord: (patientId) => loadPatientRecord(systemCtx(), patientId).catch(() => undefined),
+    loadRecord: async (patientId, accessToken) => {
+      const ctx = await cdsCtx(accessToken);
+      const record = await loadPatientRecord(ctx, patientId).catch((err) => {
+        if (err instanceof FhirError && err.kind === 'not-found') return undefined;
+        throw err;
+      });
+      if (record && !ctx.principal.unrestricted) requireAccess(ctx, { interaction: 'read', type: 'Patient', id: patientId, resource: record.patient });
+      return record;
+    },
   });
-  const smart = config.auth === 'smart';
   const app = createApp({
     config,
     store,

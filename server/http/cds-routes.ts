@@ -5,13 +5,18 @@ import type { Logger } from 'pino';
 import { cdsDiscovery, runOrderHook, SERVICE_IDS, type HookRequest } from '../cds/index.ts';
 import type { KnowledgeBase } from '../clinical/index.ts';
 import type { PatientRecord } from '../fhir/operations/patient-record.ts';
+import { FhirError } from '../fhir/errors.ts';
 
 export interface CdsDeps {
   kb: KnowledgeBase;
   log: Logger;
   now: () => Date;
-  /** The patient's record from the store, for missing prefetch; undefined when the patient is unknown here. */
-  loadRecord: (patientId: string) => Promise<PatientRecord | undefined>;
+  /**
+   * The patient's record from the store, for missing prefetch, read with the caller's access token (the hook's
+   * fhirAuthorization, or the Authorization header); undefined when the patient is unknown or not visible.
+   * Throws FhirError('unauthorized') when AUTH=smart and no valid token came with the request.
+   */
+  loadRecord: (patientId: string, accessToken: string | undefined) => Promise<PatientRecord | undefined>;
 }
 
 const HOOK_OF: Record<string, string> = { [SERVICE_IDS.orderSelect]: 'order-select', [SERVICE_IDS.orderSign]: 'order-sign' };
@@ -56,7 +61,18 @@ export function cdsRouter(deps: CdsDeps): express.Router {
     if (typeof patientId !== 'string' || !ID.test(patientId)) return fail(res, 400, 'context.patientId must be a FHIR id');
     const prefetch = { ...(body.prefetch ?? {}) };
     if (!prefetch.patient || !prefetch.medications || !prefetch.observations) {
-      const record = await deps.loadRecord(patientId);
+      const fhirAuth = (body as { fhirAuthorization?: { access_token?: unknown } }).fhirAuthorization;
+      const header = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+      const token = typeof fhirAuth?.access_token === 'string' ? fhirAuth.access_token : header;
+      let record: PatientRecord | undefined;
+      try {
+        record = await deps.loadRecord(patientId, token);
+      } catch (err) {
+        if (err instanceof FhirError && (err.kind === 'unauthorized' || err.kind === 'forbidden')) {
+          return fail(res, err.kind === 'unauthorized' ? 401 : 403, 'Prefetch is incomplete and no token allows reading this patient here');
+        }
+        throw err;
+      }
       if (record) {
         prefetch.patient ??= record.patient;
         prefetch.medications ??= bundleOf([...record.medicationRequests, ...record.medications]);

@@ -164,6 +164,28 @@ describe.each(TEST_DATABASES)('patient isolation on $name', (db) => {
     }
   });
 
+  const hook = (patientId: string, accessToken?: string) => ({
+    hook: 'order-sign',
+    hookInstance: '5c6c8e0a-3a5f-4c38-9d7e-2b9f4f0a6a11',
+    context: {
+      userId: 'Practitioner/demo-psychiatrist',
+      patientId,
+      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'draft-x', status: 'draft', intent: 'order', subject: { reference: `Patient/${patientId}` }, medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '36437' }] } } }] },
+    },
+    ...(accessToken ? { fhirAuthorization: { access_token: accessToken, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.rs', subject: 'app' } } : {}),
+  });
+  const cds = (body: unknown) => fetch(`${srv.base}/cds-services/titrate-order-sign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('CDS Hooks without prefetch: refuses to read B with A\'s token, refuses without a token, serves A', async () => {
+    const asA = await cds(hook(B, token));
+    const text = await asA.text();
+    expect([401, 403, 404]).toContain(asA.status);
+    expect(text).not.toContain('Zyxwbee');
+    expect((await cds(hook(B))).status).toBe(401);
+    const own = await cds(hook('isoa-patient', token));
+    expect(own.status).toBe(200);
+  });
+
   it('left B untouched by every write attempt', async () => {
     const rows = await srv.store.read('Observation', 'isob-li');
     expect(rows?.version).toBe(1);
