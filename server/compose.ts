@@ -18,6 +18,7 @@ import { clinicalOperations } from './fhir/operations/clinical.ts';
 import { loadPatientRecord } from './fhir/operations/patient-record.ts';
 import { cdsRouter } from './http/cds-routes.ts';
 import { fhirCors } from './http/cors.ts';
+import { createEhrJwtVerifier, parseTrustedEhrs } from './cds/index.ts';
 import type { FhirContext } from './fhir/context.ts';
 import { FhirError } from './fhir/errors.ts';
 import { requireAccess } from './fhir/access.ts';
@@ -126,6 +127,10 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     kb,
     log,
     now,
+    publicBaseUrl: config.publicBaseUrl,
+    verifyEhr: config.cdsTrustedEhrs
+      ? createEhrJwtVerifier(parseTrustedEhrs(JSON.parse(fs.readFileSync(config.cdsTrustedEhrs, 'utf8'))), now)
+      : undefined,
     loadRecord: async (patientId, accessToken) => {
       const ctx = await cdsCtx(accessToken);
       const record = await loadPatientRecord(ctx, patientId).catch((err) => {

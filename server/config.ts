@@ -15,6 +15,8 @@ export interface Config {
   readonly frameAncestors: string;
   /** Folder of the psychiatry knowledge base JSON files; default knowledge/ in the project. */
   readonly knowledgeDir: string | undefined;
+  /** JSON file of EHRs whose signed JWTs the CDS Hooks services accept; unset = no EHR JWT required. */
+  readonly cdsTrustedEhrs: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +50,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
     frameAncestors: env.FRAME_ANCESTORS ?? "'self'",
     knowledgeDir: env.KNOWLEDGE_DIR ? path.resolve(env.KNOWLEDGE_DIR) : undefined,
+    cdsTrustedEhrs: env.CDS_TRUSTED_EHRS ? path.resolve(env.CDS_TRUSTED_EHRS) : undefined,
     ...overrides,
   };
   return Object.freeze(config);

@@ -2,7 +2,7 @@
 // The rules are clinical/'s; when the EHR sends no prefetch, the server reads the patient's record itself.
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { cdsDiscovery, runOrderHook, SERVICE_IDS, type HookRequest } from '../cds/index.ts';
+import { cdsDiscovery, CdsJwtError, runOrderHook, SERVICE_IDS, type HookRequest } from '../cds/index.ts';
 import type { KnowledgeBase } from '../clinical/index.ts';
 import type { PatientRecord } from '../fhir/operations/patient-record.ts';
 import { FhirError } from '../fhir/errors.ts';
@@ -17,6 +17,10 @@ export interface CdsDeps {
    * Throws FhirError('unauthorized') when AUTH=smart and no valid token came with the request.
    */
   loadRecord: (patientId: string, accessToken: string | undefined) => Promise<PatientRecord | undefined>;
+  /** When trusted EHRs are configured: verifies the EHR's signed JWT for this service URL (throws CdsJwtError). */
+  verifyEhr?: (authorization: string | undefined, serviceUrl: string) => Promise<string>;
+  /** Public base URL, for the JWT audience (the service's own URL). */
+  publicBaseUrl: string;
 }
 
 const HOOK_OF: Record<string, string> = { [SERVICE_IDS.orderSelect]: 'order-select', [SERVICE_IDS.orderSign]: 'order-sign' };
@@ -54,6 +58,14 @@ export function cdsRouter(deps: CdsDeps): express.Router {
   router.post('/:id', async (req: Request, res: Response) => {
     const hook = HOOK_OF[req.params.id as string];
     if (!hook) return fail(res, 404, 'Unknown CDS service');
+    if (deps.verifyEhr) {
+      try {
+        await deps.verifyEhr(req.get('authorization'), `${deps.publicBaseUrl}/cds-services/${req.params.id as string}`);
+      } catch (err) {
+        if (err instanceof CdsJwtError) return fail(res, 401, err.message);
+        throw err;
+      }
+    }
     const body = req.body as HookRequest | undefined;
     if (!body || typeof body !== 'object' || body.hook !== hook) return fail(res, 400, `This service answers the ${hook} hook`);
     if (!body.context || typeof body.context !== 'object') return fail(res, 400, 'context is required');
@@ -62,7 +74,8 @@ export function cdsRouter(deps: CdsDeps): express.Router {
     const prefetch = { ...(body.prefetch ?? {}) };
     if (!prefetch.patient || !prefetch.medications || !prefetch.observations) {
       const fhirAuth = (body as { fhirAuthorization?: { access_token?: unknown } }).fhirAuthorization;
-      const header = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+      // With EHR JWTs configured the Authorization header carries that JWT, so only fhirAuthorization grants FHIR access.
+      const header = deps.verifyEhr ? undefined : /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
       const token = typeof fhirAuth?.access_token === 'string' ? fhirAuth.access_token : header;
       let record: PatientRecord | undefined;
       try {
