@@ -99,7 +99,7 @@ export function parsePrefix(value: string): [Prefix, string] {
   return ['eq', value];
 }
 
-function parseCount(raw: string): number {
+export function parseCount(raw: string): number {
   if (!/^\d{1,7}$/.test(raw)) throw invalid(`_count must be a non-negative integer, got ${show(raw)}`);
   return Math.min(Number(raw), MAX_COUNT);
 }

@@ -116,7 +116,7 @@ describe.each(TEST_DATABASES)('patient isolation on $name', (db) => {
     srv = await startTestServer(db, { env: { AUTH: 'smart', DEMO: '1' }, clients: testClients(keys) });
     const now = new Date().toISOString();
     for (const { type, id, resource } of [...resourcesOf('a'), ...resourcesOf('b')]) await srv.store.put(type, id, resource, now);
-    const h = { base: srv.base, fhirBase: srv.fhir, tokenUrl: srv.tokenUrl, auth: srv.auth };
+    const h = { base: srv.base, fhirBase: srv.fhir, tokenUrl: srv.tokenUrl, auth: srv.auth, close: () => srv.close() };
     const { code, verifier } = await ehrLaunchCode(h, { scope: 'launch openid fhirUser patient/*.rs', patient: 'isoa-patient' });
     const res = await exchangeCode(h, code, verifier);
     expect(res.status).toBe(200);

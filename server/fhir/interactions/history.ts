@@ -2,7 +2,9 @@
 import { FhirError } from '../errors.ts';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../context.ts';
 import { fullUrlOf, linkUrl } from '../bundle-entry.ts';
-import { parseCount } from '../../search/basic.ts';
+import { parseCount } from '../../search/parse.ts';
+
+const DEFAULT_COUNT = 20;
 import { etagOf } from '../representation.ts';
 import type { HistoryQuery } from '../../store/resource-store.ts';
 import { filterVisible, requireAccess } from '../access.ts';
@@ -26,7 +28,8 @@ function decodeCursor(raw: string): Cursor {
 
 export async function historyInteraction(ctx: FhirContext, req: FhirRequest, p: RouteParams): Promise<FhirResponse> {
   const get = (name: string) => req.query.find(([k]) => k === name)?.[1];
-  const count = parseCount(get('_count'));
+  const countRaw = get('_count');
+  const count = countRaw === undefined ? DEFAULT_COUNT : parseCount(countRaw);
   const sinceRaw = get('_since');
   let since: string | undefined;
   if (sinceRaw !== undefined) {
