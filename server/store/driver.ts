@@ -6,8 +6,16 @@ export type Row = Record<string, unknown>;
 export interface SqlTx {
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
-  /** Inserts many rows into one table (a prepared loop on SQLite, multi-row VALUES on PostgreSQL). */
+  /** Inserts many rows into one table (a prepared loop on SQLite, one unnest statement on PostgreSQL). */
   insertMany(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /** Optional: several insertMany as one statement (PostgreSQL: one round trip). Callers fall back to insertMany. */
+  insertBatch?(parts: readonly InsertPart[]): Promise<void>;
+}
+
+export interface InsertPart {
+  table: string;
+  columns: readonly string[];
+  rows: readonly (readonly SqlValue[])[];
 }
 
 export interface Dialect {

@@ -1,6 +1,6 @@
 // PostgreSQL driver (node-postgres pool). `?` placeholders are rewritten to `$n` once per SQL text.
 import pg from 'pg';
-import type { Dialect, Row, SqlDriver, SqlTx, SqlValue } from './driver.ts';
+import type { Dialect, InsertPart, Row, SqlDriver, SqlTx, SqlValue } from './driver.ts';
 
 const PG_DIALECT: Dialect = { name: 'postgres', ilike: 'ILIKE', onConflictDoNothing: 'ON CONFLICT DO NOTHING' };
 
@@ -30,7 +30,48 @@ interface Queryable {
   query(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult>;
 }
 
-function txOn(client: Queryable): SqlTx {
+type ColumnTypes = (client: Queryable, table: string) => Promise<Map<string, string>>;
+
+/** Column types per table, read once from the catalogue (through search_path) for the unnest casts of insertMany. */
+function columnTypesCache(): ColumnTypes {
+  const tables = new Map<string, Promise<Map<string, string>>>();
+  return (client, table) => {
+    let types = tables.get(table);
+    if (!types) {
+      types = client
+        .query({
+          text: 'SELECT attname, format_type(atttypid, NULL) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',
+          values: [table],
+        })
+        .then((res) => new Map(res.rows.map((r: { attname: string; t: string }) => [r.attname, r.t])));
+      types.catch(() => tables.delete(table));
+      tables.set(table, types);
+    }
+    return types;
+  };
+}
+
+function txOn(client: Queryable, columnTypes: ColumnTypes): SqlTx {
+  const insertBatch = async (parts: readonly InsertPart[]): Promise<void> => {
+    // One array per column through unnest: a fixed statement text (prepared once per connection) whatever the
+    // row count, instead of a multi-row VALUES with thousands of parameters to parse and plan per call. Several
+    // tables become data-modifying CTEs of one statement: one round trip for a whole write.
+    const live = parts.filter((p) => p.rows.length > 0);
+    if (live.length === 0) return;
+    const values: unknown[] = [];
+    const inserts: string[] = [];
+    for (const { table, columns, rows } of live) {
+      const types = await columnTypes(client, table);
+      const casts = columns.map((col, c) => {
+        values.push(rows.map((row) => row[c]));
+        return `?::${types.get(col) ?? 'text'}[]`;
+      });
+      inserts.push(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`);
+    }
+    const last = inserts.pop()!;
+    const sql = inserts.length ? `WITH ${inserts.map((s, i) => `w${i} AS (${s})`).join(', ')} ${last}` : last;
+    await client.query({ ...toPg(sql), values });
+  };
   return {
     async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
       const res = await client.query({ ...toPg(sql), values: params as unknown[] });
@@ -41,21 +82,9 @@ function txOn(client: Queryable): SqlTx {
       return { changes: res.rowCount ?? 0 };
     },
     async insertMany(table, columns, rows) {
-      // PostgreSQL allows 65,535 bind parameters per statement.
-      const perChunk = Math.max(1, Math.floor(60_000 / columns.length));
-      for (let start = 0; start < rows.length; start += perChunk) {
-        const chunk = rows.slice(start, start + perChunk);
-        const values: unknown[] = [];
-        const tuples = chunk.map((row) => {
-          const marks = row.map((v) => {
-            values.push(v);
-            return `$${values.length}`;
-          });
-          return `(${marks.join(', ')})`;
-        });
-        await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, values);
-      }
+      await insertBatch([{ table, columns, rows }]);
     },
+    insertBatch,
   };
 }
 
@@ -68,7 +97,8 @@ export function openPostgres(url: string, opts: { poolSize?: number; schema?: st
   });
   // An idle client error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  const direct = txOn(pool);
+  const columnTypes = columnTypesCache();
+  const direct = txOn(pool, columnTypes);
   return {
     dialect: PG_DIALECT,
     ...direct,
@@ -76,7 +106,7 @@ export function openPostgres(url: string, opts: { poolSize?: number; schema?: st
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn(txOn(client));
+        const result = await fn(txOn(client, columnTypes));
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -1,5 +1,5 @@
 // ResourceStore: versioned FHIR resources as JSON text over a SqlDriver; the only code that knows core tables.
-import type { Row, SqlDriver, SqlTx, SqlValue } from './driver.ts';
+import type { InsertPart, Row, SqlDriver, SqlTx, SqlValue } from './driver.ts';
 
 export interface StoredResource {
   type: string;
@@ -17,6 +17,19 @@ export interface IndexHook {
   remove(tx: SqlTx, type: string, id: string): Promise<void>;
   /** Optional batch form for transaction ingest: one multi-row INSERT per index table. */
   writeMany?(tx: SqlTx, items: readonly { type: string; id: string; resource: Record<string, unknown> }[]): Promise<void>;
+}
+
+export interface NewResource {
+  type: string;
+  id: string;
+  resource: Record<string, unknown>;
+}
+
+interface PendingInsert {
+  items: NewResource[];
+  now: string;
+  resolve(stored: StoredResource[]): void;
+  reject(err: unknown): void;
 }
 
 export type WriteConflict = 'version-mismatch' | 'exists';
@@ -66,7 +79,35 @@ function stamp(resource: Record<string, unknown>, id: string, version: number, l
   return { stamped, json: JSON.stringify(stamped) };
 }
 
+/** A tx whose insertMany calls are held and sent together through insertBatch (one round trip on PostgreSQL). */
+function collecting(tx: SqlTx): { tx: SqlTx; flush(): Promise<void> } {
+  const parts: InsertPart[] = [];
+  const flush = async () => {
+    const held = parts.splice(0);
+    if (held.length) await tx.insertBatch!(held);
+  };
+  return {
+    flush,
+    tx: {
+      async query(sql, params) {
+        await flush();
+        return tx.query(sql, params);
+      },
+      async run(sql, params) {
+        await flush();
+        return tx.run(sql, params);
+      },
+      async insertMany(table, columns, rows) {
+        parts.push({ table, columns, rows });
+      },
+    },
+  };
+}
+
 export class ResourceStore {
+  /** insertNew calls waiting for this turn's shared transaction (SQLite group commit). */
+  private group: PendingInsert[] = [];
+
   private constructor(
     private readonly driver: SqlDriver,
     private readonly db: SqlTx,
@@ -172,29 +213,65 @@ export class ResourceStore {
     });
   }
 
-  /** Inserts many new resources with fresh ids in one go (transaction ingest fast path). */
-  async insertNew(items: { type: string; id: string; resource: Record<string, unknown> }[], now: string): Promise<StoredResource[]> {
-    return this.transaction(async (store) => {
-      const stored: StoredResource[] = [];
-      const stampedAll: Record<string, unknown>[] = [];
-      const current: SqlValue[][] = [];
-      const history: SqlValue[][] = [];
-      for (const { type, id, resource } of items) {
-        const { stamped, json } = stamp(resource, id, 1, now);
-        stampedAll.push(stamped);
-        current.push([type, id, 1, now, 0, json]);
-        history.push([type, id, 1, now, 0, 'POST', json]);
-        stored.push({ type, id, version: 1, lastUpdated: now, deleted: false, json });
-      }
-      await store.db.insertMany('resources', ['type', 'id', 'version', 'last_updated', 'deleted', 'content'], current);
-      await store.db.insertMany('resource_history', ['type', 'id', 'version', 'last_updated', 'deleted', 'method', 'content'], history);
-      if (store.index.writeMany) {
-        await store.index.writeMany(store.db, items.map((it, i) => ({ type: it.type, id: it.id, resource: stampedAll[i] })));
-      } else {
-        for (let i = 0; i < items.length; i++) await store.index.write(store.db, items[i].type, items[i].id, stampedAll[i]);
-      }
-      return stored;
+  /**
+   * Inserts many new resources with fresh ids in one go (transaction ingest fast path). Outside a transaction on
+   * SQLite, calls arriving in the same event-loop turn share one transaction (group commit, see flushGroup).
+   */
+  async insertNew(items: NewResource[], now: string): Promise<StoredResource[]> {
+    if (this.inTx || this.dialect.name !== 'sqlite') return this.transaction((store) => store.writeNew(items, now));
+    return new Promise((resolve, reject) => {
+      if (this.group.length === 0) setImmediate(() => void this.flushGroup());
+      this.group.push({ items, now, resolve, reject });
     });
+  }
+
+  /**
+   * One COMMIT for every insertNew of this turn: on SQLite a commit writes whole WAL pages, so concurrent creates
+   * sharing it write far fewer bytes. If the shared transaction fails, each call is retried alone, so a failure
+   * stays with the call that caused it and every call remains atomic on its own.
+   */
+  private async flushGroup(): Promise<void> {
+    const group = this.group;
+    this.group = [];
+    if (group.length > 1) {
+      try {
+        const results = await this.transaction(async (store) => {
+          const out: StoredResource[][] = [];
+          for (const g of group) out.push(await store.writeNew(g.items, g.now));
+          return out;
+        });
+        group.forEach((g, i) => g.resolve(results[i]));
+        return;
+      } catch {
+        // fall through: retried one by one below
+      }
+    }
+    for (const g of group) await this.transaction((store) => store.writeNew(g.items, g.now)).then(g.resolve, g.reject);
+  }
+
+  private async writeNew(items: NewResource[], now: string): Promise<StoredResource[]> {
+    const stored: StoredResource[] = [];
+    const stampedAll: Record<string, unknown>[] = [];
+    const current: SqlValue[][] = [];
+    const history: SqlValue[][] = [];
+    for (const { type, id, resource } of items) {
+      const { stamped, json } = stamp(resource, id, 1, now);
+      stampedAll.push(stamped);
+      current.push([type, id, 1, now, 0, json]);
+      history.push([type, id, 1, now, 0, 'POST', json]);
+      stored.push({ type, id, version: 1, lastUpdated: now, deleted: false, json });
+    }
+    const batch = this.db.insertBatch ? collecting(this.db) : undefined;
+    const db = batch?.tx ?? this.db;
+    await db.insertMany('resources', ['type', 'id', 'version', 'last_updated', 'deleted', 'content'], current);
+    await db.insertMany('resource_history', ['type', 'id', 'version', 'last_updated', 'deleted', 'method', 'content'], history);
+    if (this.index.writeMany) {
+      await this.index.writeMany(db, items.map((it, i) => ({ type: it.type, id: it.id, resource: stampedAll[i] })));
+    } else {
+      for (let i = 0; i < items.length; i++) await this.index.write(db, items[i].type, items[i].id, stampedAll[i]);
+    }
+    await batch?.flush();
+    return stored;
   }
 
   /** Deletes type/id (a new deleted version). Returns null when there was nothing live to delete. */

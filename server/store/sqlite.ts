@@ -13,6 +13,8 @@ export function openSqlite(file: string): SqlDriver {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Checkpoint every ~40 MB of WAL instead of 4 MB: a 1,000-resource ingest no longer checkpoints (and fsyncs) per commit.
+  db.pragma('wal_autocheckpoint = 10000');
   const cache = new Map<string, Database.Statement>();
   const prepare = (sql: string): Database.Statement => {
     let stmt = cache.get(sql);

@@ -25,6 +25,7 @@ export async function createResource(ctx: FhirContext, req: FhirRequest, p: Rout
       return { status: 200, headers: resourceHeaders(ctx, matches[0], true), body: matches[0].json! };
     }
   }
-  const { stored } = await ctx.store.put(type, newId(), resource, ctx.now().toISOString(), { mustNotExist: true });
+  // A fresh server-assigned id cannot exist yet: insert directly, without put()'s read of the current version.
+  const [stored] = await ctx.store.insertNew([{ type, id: newId(), resource }], ctx.now().toISOString());
   return writeResponse(ctx, req, stored, 201, `Created ${type}/${stored.id}`);
 }
