@@ -39,6 +39,11 @@ export interface Composed {
   close(): Promise<void>;
 }
 
+/** The authorization server answers /auth/* and the .well-known documents; other requests skip its route table. */
+function onlyAuthPaths(router: RequestHandler): RequestHandler {
+  return (req, res, next) => (req.path.startsWith('/auth') || req.path.includes('/.well-known/') ? router(req, res, next) : next());
+}
+
 export interface ComposeDeps {
   config: Config;
   driver: SqlDriver;
@@ -150,7 +155,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     operations: [validateOperation(validator), ...clinicalOperations(kb)],
     validator,
     mounts: [
-      { path: '/', router: auth.router as unknown as RequestHandler },
+      { path: '/', router: onlyAuthPaths(auth.router as unknown as RequestHandler) },
       { path: '/cds-services', router: cds as unknown as RequestHandler },
       { path: '/fhir', router: fhirCors((origin) => auth.isRegisteredOrigin(origin)) },
     ],

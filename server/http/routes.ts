@@ -70,9 +70,13 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     const isMetadata = req.path === '/metadata' && req.method === 'GET';
     if (isMetadata) res.setHeader('Access-Control-Allow-Origin', '*');
     const principal = deps.authenticate && !isMetadata ? await deps.authenticate(req) : FULL_ACCESS;
+    let log: Logger | undefined;
     const ctx: FhirContext = {
       requestId,
-      log: deps.log.child({ requestId }),
+      // A child logger costs an allocation per request; most requests never log, so it is made on first use.
+      get log() {
+        return (log ??= deps.log.child({ requestId }));
+      },
       store: deps.store,
       search: deps.search,
       baseUrl: deps.baseUrl,
