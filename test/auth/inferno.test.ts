@@ -91,7 +91,7 @@ describe.each(DRIVERS)('Inferno assertions on $name', ({ open }) => {
       const { challenge } = pkcePair();
       const params = redirectParams(await fetch(authorizeUrl(h, { scope: EHR_DEFAULT, launch, challenge, aud: 'https://inferno.healthit.gov/invalid_aud' }), { redirect: 'manual' }));
       expect(params.get('code')).toBeNull();
-      expect(params.get('error')).toBeTruthy();
+      expect(params.get('error')).toBe('invalid_request');
     });
     for (const [variant, verifierOf] of [
       ['verifier missing', () => undefined],
