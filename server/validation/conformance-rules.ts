@@ -93,22 +93,26 @@ export function checkCapabilityStatement(cs: Record<string, any>, path: string, 
 
 const SCORING = 'http://terminology.hl7.org/CodeSystem/measure-scoring';
 
-/** MeasureReport.group.measureScore: a cohort measure has no score (its result is the population count) */
+/**
+ * MeasureReport.group.measureScore and group.stratifier.stratum.measureScore: both are "calculated as
+ * appropriate for the measure type and scoring method"; a cohort measure has no score (its result is the
+ * population count, in a stratum stratum.population.count)
+ */
 export function checkMeasureReport(mr: Record<string, any>, path: string, resolve: ResolveCanonical): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const measure = lookup(resolve, mr.measure, 'Measure');
   if (!measure) return issues;
   const scoring = arr(measure.scoring?.coding).find((c) => c?.system === SCORING)?.code;
   if (scoring !== 'cohort') return issues;
+  const noScore = (where: string) =>
+    issues.push({ severity: 'error', code: 'invalid', diagnostics: `No measureScore when the scoring of the Measure is 'cohort'`, expression: [where] });
   arr(mr.group).forEach((g, i) => {
-    if (g?.measureScore !== undefined) {
-      issues.push({
-        severity: 'error',
-        code: 'invalid',
-        diagnostics: `No measureScore when the scoring of the Measure is 'cohort'`,
-        expression: [`${path}.group[${i}].measureScore`],
-      });
-    }
+    if (g?.measureScore !== undefined) noScore(`${path}.group[${i}].measureScore`);
+    arr(g?.stratifier).forEach((s, j) =>
+      arr(s?.stratum).forEach((st, k) => {
+        if (st?.measureScore !== undefined) noScore(`${path}.group[${i}].stratifier[${j}].stratum[${k}].measureScore`);
+      }),
+    );
   });
   return issues;
 }

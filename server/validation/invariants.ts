@@ -148,7 +148,10 @@ export class InvariantEngine {
     return fn;
   }
 
-  /** evaluates a constraint on one node; it holds when the result is [true] or empty (as in the HL7 Java validator) */
+  /**
+   * evaluates a constraint on one node; it holds when the result is [true] or empty (unknown, e.g. dates of
+   * different precision). The HL7 Java validator counts empty as failed (FHIRPathEngine.convertToBoolean).
+   */
   check(base: string, expression: string, node: unknown, env: ResolveScope): ConstraintFailure {
     const fn = this.compile(base, expression);
     if (fn instanceof Error) return { failed: false, error: fn.message };

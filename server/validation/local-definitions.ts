@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { EXTERNAL_CODE_SYSTEMS } from './external-code-systems.ts';
 
 interface Concept {
   code: string;
@@ -54,19 +55,32 @@ function index(concepts: Concept[] | undefined, out: Map<string, string[]>): voi
 }
 
 /**
- * The display and designations of `code` in a complete R4 CodeSystem; undefined when the CodeSystem
- * is not defined locally in full, the code is unknown, or it has no display (nothing to compare with).
+ * code → display and designations for every code of `system`: from its complete R4 CodeSystem, or from the
+ * R4 ValueSet that lists an external system (ISO 3166-1 alpha-2); undefined when neither exists.
  */
-export function localDisplays(system: string, code: string): string[] | undefined {
+function codesOf(system: string): Map<string, string[]> | undefined {
   let byCode = displayIndex.get(system);
   if (!byCode) {
     load();
     const cs = codeSystems!.get(system);
     byCode = new Map();
     if (cs?.content === 'complete') index(cs.concept as Concept[], byCode);
+    const listedBy = EXTERNAL_CODE_SYSTEMS[system]?.listedBy;
+    if (!byCode.size && listedBy) {
+      for (const inc of valueSets!.get(listedBy)?.compose?.include ?? []) if (inc.system === system) index(inc.concept as Concept[], byCode);
+    }
     displayIndex.set(system, byCode);
   }
-  const names = byCode.get(code);
+  return byCode.size ? byCode : undefined;
+}
+
+/**
+ * The display and designations of `code` in a complete R4 CodeSystem (or the R4 list of an external one);
+ * undefined when the system is not defined locally in full, the code is unknown, or it has no display
+ * (nothing to compare with).
+ */
+export function localDisplays(system: string, code: string): string[] | undefined {
+  const names = codesOf(system)?.get(code);
   return names?.length ? names : undefined;
 }
 
@@ -100,4 +114,31 @@ export function valueSetSystems(url: string, depth = 0): Set<string> | undefined
     }
   }
   return out;
+}
+
+/** can no code system that this compose include draws on have `code`? undefined when that cannot be decided */
+function isOutsideInclude(inc: fhir4.ValueSetComposeInclude, code: string, depth: number): boolean | undefined {
+  if (inc.system) {
+    if (inc.concept?.length) return !inc.concept.some((c) => c.code === code);
+    // filters only narrow a system: a code the system does not have is outside whatever the filter
+    const complete = codeSystems!.get(inc.system)?.content === 'complete' ? codesOf(inc.system) : undefined;
+    if (complete) return !complete.has(code);
+    const shapes = EXTERNAL_CODE_SYSTEMS[inc.system]?.shapes;
+    if (shapes && !shapes.some((s) => s.test(code))) return true;
+    return undefined;
+  }
+  // an include of ValueSets only is their intersection: outside one of them is outside the include
+  const parts = (inc.valueSet ?? []).map((u) => isOutsideValueSet(u, code, depth + 1));
+  return parts.includes(true) ? true : undefined;
+}
+
+/**
+ * Is `code` (with no system: a string answer) certainly not in the R4 ValueSet `url`, because no code
+ * system the ValueSet includes can have it? false when it may be a member or this cannot be decided.
+ */
+export function isOutsideValueSet(url: string, code: string, depth = 0): boolean {
+  load();
+  const vs = valueSets!.get(url.split('|')[0]);
+  if (!vs?.compose?.include?.length || depth > 8) return false;
+  return vs.compose.include.every((inc) => isOutsideInclude(inc, code, depth) === true);
 }

@@ -1,7 +1,7 @@
 // QuestionnaireResponse against its Questionnaire (https://hl7.org/fhir/R4/questionnaireresponse.html#validation):
 // linkIds, answer types, required/repeating items, options, enableWhen and the SDC value-constraint extensions.
 import type { ValidationIssue } from './types.ts';
-import { displayMatches, localDisplays, valueSetSystems } from './local-definitions.ts';
+import { displayMatches, isOutsideValueSet, localDisplays, valueSetSystems } from './local-definitions.ts';
 import { compareQuantities } from './units.ts';
 
 type Node = Record<string, any>;
@@ -133,6 +133,19 @@ function checkCodingAnswer(qItem: Node, coding: Node, path: string, issue: Issue
   }
 }
 
+/**
+ * a string answer to an item with an answerValueSet (R4 que-5 permits one on string items) and not open-choice:
+ * the value set holds "the codes representing permitted answers", so the string must be one of its codes
+ */
+function checkStringAnswer(qItem: Node, value: string, path: string, issue: Issue): void {
+  const vs: unknown = qItem.answerValueSet;
+  if (typeof vs !== 'string' || vs.startsWith('#') || qItem.type === 'open-choice') return;
+  const member = hasCode(vs.split('|')[0], undefined, value);
+  if (member === false || (member === undefined && isOutsideValueSet(vs, value))) {
+    issue('error', 'code-invalid', `${path}.valueString`, `The value '${value}' is not in the list of allowed values (value set '${vs}')`);
+  }
+}
+
 function checkAnswer(qItem: Node, answer: Node, path: string, issue: Issue, siblings: Node[]): void {
   const a = answerValue(answer);
   if (!a) return;
@@ -167,7 +180,8 @@ function checkAnswer(qItem: Node, answer: Node, path: string, issue: Issue, sibl
     const decimals = String(a.value).split('.')[1]?.length ?? 0;
     if (typeof places === 'number' && decimals > places) issue('error', 'value', path, `The value ${a.value} has too many decimal places (limit = ${places})`);
   }
-  if (a.type === 'String') {
+  if (a.type === 'String' && typeof a.value === 'string') {
+    checkStringAnswer(qItem, a.value, path, issue);
     const min = valueOf(ext(qItem, 'minLength')[0]);
     if (typeof min === 'number' && a.value.length < min) issue('error', 'value', path, `The answer '${a.value}' is shorter then the required minimum length of ${min}`);
     if (typeof qItem.maxLength === 'number' && a.value.length > qItem.maxLength) {

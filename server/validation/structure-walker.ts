@@ -224,13 +224,18 @@ function checkTargetProfiles(deps: WalkerDeps, st: WalkState, rule: ElementRule,
   const urls = rule.types.find((t) => t.code === 'Reference')?.targets;
   if (!urls?.length || typeof ref.reference !== 'string') return;
   const profiles = urls.map((u) => deps.byUrl.get(u.split('|')[0]));
-  if (!profiles.some((p) => p?.derivation === 'constraint')) return;
+  if (!profiles.some((p) => p?.derivation === 'constraint') && !profiles.includes(undefined)) return;
   const target = resolveWithin(st.scope, ref.reference);
   // resolveWithin answers a bare {resourceType, id} stub for references it cannot follow
   if (!target || Object.keys(target).length <= 2 || typeof target.resourceType !== 'string') return;
   const rt = target.resourceType;
   if (urls.some((u) => u === CORE_SD + rt || u === CORE_SD + 'Resource')) return;
   const candidates = profiles.filter((p): p is TypeTable => p?.type === rt);
+  if (!candidates.length && profiles.includes(undefined)) {
+    // as for a claimed profile the server does not know: said, not judged
+    const unknown = urls.filter((_, i) => !profiles[i]).join(' or ');
+    report(st, 'warning', 'not-supported', path, `The target profile ${unknown} is not known to this server; ${ref.reference} was not checked against it`, 'target-profile');
+  }
   if (!candidates.length || candidates.some((p) => p.derivation !== 'constraint')) return;
   // resources referring to each other: follow target profiles two levels deep at most
   if (targetDepth >= 2) return;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildValidationCache, defaultCacheDir, isCacheCurrent, type CoreDefinitions, type UsCoreDefinitions } from './build-schema.ts';
 import { checkBundle } from './bundle-rules.ts';
+import { checkBundleSignature } from './signature-rules.ts';
 import { checkStructureDefinition } from './structure-definition-rules.ts';
 import { checkCapabilityStatement, checkMeasureReport, checkSearchParameter } from './conformance-rules.ts';
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
@@ -116,7 +117,7 @@ export async function createValidator(opts: CreateValidatorOptions = {}): Promis
     };
     walkTable(deps, state, table, res, path);
     checkDomainResource(state, res, path, container !== undefined);
-    if (rt === 'Bundle') state.issues.push(...checkBundle(res, path, (t) => core.types[t]?.kind === 'resource'));
+    if (rt === 'Bundle') state.issues.push(...checkBundle(res, path, (t) => core.types[t]?.kind === 'resource'), ...checkBundleSignature(res, path));
     if (rt === 'StructureDefinition') {
       state.issues.push(...checkStructureDefinition(res, path, (url) => (byCanonical.get(url) ?? suppliedByUrl.get(url) ?? st.resolveCanonical?.(url)) as Record<string, any> | undefined));
     }

@@ -1,7 +1,8 @@
-// Rules that follow one resource to another: Bundle fullUrl vs id, SearchParameter.derivedFrom,
-// CapabilityStatement searchParam types, MeasureReport vs Measure, submitted StructureDefinitions,
-// QuestionnaireResponse answers vs answerValueSet/unitValueSet, additional bindings, slice values
-// inherited from a fixed parent, and Reference.targetProfile inside a Bundle.
+// Rules that follow one resource to another: Bundle fullUrl vs id, Bundle.signature vs the Bundle,
+// SearchParameter.derivedFrom, CapabilityStatement searchParam types, MeasureReport vs Measure, submitted
+// StructureDefinitions, QuestionnaireResponse answers vs answerValueSet/unitValueSet, additional bindings,
+// slice values inherited from a fixed parent, and Reference.targetProfile inside a Bundle.
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createValidator } from '../../server/validation/validator.ts';
 import { isError } from '../../server/validation/types.ts';
@@ -27,6 +28,33 @@ describe('Bundle.entry.fullUrl', () => {
     const found = errors(v.validate(bundle('http://example.org/fhir/Basic/b2')));
     expect(found.map((i) => i.expression[0])).toEqual(['Bundle.entry[0]']);
     expect(found[0].diagnostics).toMatch(/must end with the correct type and id \(\/Basic\/b1\)/);
+  });
+});
+
+const SIGNED = '/work/shared/corpora/fhir-test-cases/validator/signatures/example-1.json';
+
+describe.skipIf(!existsSync(SIGNED))('Bundle.signature (JWS with its payload, R4 Signature and json#document canonicalization)', () => {
+  const signed = () => JSON.parse(readFileSync(SIGNED, 'utf8')) as R;
+  const jws = (b: R) => Buffer.from(b.signature.data, 'base64').toString('utf8').split('.');
+  it('accepts a Bundle whose JWS verifies against its x5c certificate and whose payload is the Bundle', async () => {
+    expect(errors((await sharedValidator()).validate(signed())).filter((i) => i.expression[0] === 'Bundle.signature')).toEqual([]);
+  });
+  it('rejects a Bundle changed after signing, naming where it differs from the signed payload', async () => {
+    const b = signed();
+    b.type = b.type === 'document' ? 'collection' : 'document';
+    expect(errors((await sharedValidator()).validate(b)).filter((i) => i.expression[0] === 'Bundle.signature').map((i) => i.diagnostics)).toEqual([
+      expect.stringMatching(/signed content .* differ at \$\.type/),
+    ]);
+  });
+  it('rejects a JWS whose signature value does not verify', async () => {
+    const b = signed();
+    const [h, p, sig] = jws(b);
+    const flipped = Buffer.from(sig, 'base64url');
+    flipped[0] ^= 0xff;
+    b.signature.data = Buffer.from(`${h}.${p}.${flipped.toString('base64url')}`).toString('base64');
+    expect(errors((await sharedValidator()).validate(b)).filter((i) => i.expression[0] === 'Bundle.signature').map((i) => i.diagnostics)).toEqual([
+      expect.stringMatching(/does not verify against the certificate/),
+    ]);
   });
 });
 
@@ -89,6 +117,15 @@ describe('MeasureReport against its Measure', () => {
     expect(errors(v.validate(report({ population: [{ count: 10 }] })))).toEqual([]);
     expect(errors(v.validate(report({ population: [{ count: 10 }], measureScore: { value: 10 } }))).map((i) => i.expression[0])).toEqual([
       'MeasureReport.group[0].measureScore',
+    ]);
+  });
+  it('rejects a stratum measureScore for a cohort measure (calculated as for the group)', async () => {
+    const v = await createValidator({ resources: [measure as never] });
+    const stratum = (over: R) => ({ value: { text: 'male' }, population: [{ count: 4 }], ...over });
+    const strata = (...s: R[]) => report({ population: [{ count: 10 }], stratifier: [{ stratum: s }] });
+    expect(errors(v.validate(strata(stratum({}))))).toEqual([]);
+    expect(errors(v.validate(strata(stratum({}), stratum({ measureScore: { value: 4 } })))).map((i) => i.expression[0])).toEqual([
+      'MeasureReport.group[0].stratifier[0].stratum[1].measureScore',
     ]);
   });
 });
@@ -168,6 +205,29 @@ describe('QuestionnaireResponse answers against value sets', () => {
     expect(errors(v.validate(gender('female', ' female ')))).toEqual([]);
     expect(errors(v.validate(gender('female', 'Male'))).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/Wrong Display Name 'Male'/)]);
     expect(errors(v.validate(gender('girl'))).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/not in the options value set/)]);
+  });
+  it('checks ISO 3166 country displays against the R4 list of alpha-2 codes (ValueSet iso3166-1-2)', async () => {
+    const v = await createValidator({
+      resources: [questionnaire({ linkId: 'q1', type: 'choice', answerValueSet: 'http://hl7.org/fhir/ValueSet/jurisdiction' }) as never],
+    });
+    const country = (code: string, display: string) => qr({ valueCoding: { system: 'urn:iso:std:iso:3166', code, display } });
+    expect(errors(v.validate(country('AU', 'Australia')))).toEqual([]);
+    expect(errors(v.validate(country('BD', 'Australia'))).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/Valid display is 'Bangladesh'/)]);
+    // alpha-3 codes have no display list in R4: not judged
+    expect(errors(v.validate(country('AUS', 'Oz')))).toEqual([]);
+  });
+  it('checks string answers against the codes of an answerValueSet (R4 que-5 allows it on string items)', async () => {
+    const item = (type: string, answerValueSet: string) => createValidator({ resources: [questionnaire({ linkId: 'q1', type, answerValueSet }) as never] });
+    const text = (valueString: string) => qr({ valueString });
+    const gender = await item('string', 'http://hl7.org/fhir/ValueSet/administrative-gender');
+    expect(errors(gender.validate(text('female')))).toEqual([]);
+    expect(errors(gender.validate(text('woman'))).map((i) => i.expression[0])).toEqual(['QuestionnaireResponse.item[0].answer[0].valueString']);
+    // jurisdiction: ISO 3166-1 codes, ISO 3166-2 and UN M49 code shapes decide what cannot be a member
+    const jurisdiction = await item('string', 'http://hl7.org/fhir/ValueSet/jurisdiction');
+    for (const ok of ['AU', 'AUS', '036', 'AU-NSW', '001']) expect(errors(jurisdiction.validate(text(ok)))).toEqual([]);
+    expect(errors(jurisdiction.validate(text('Australia'))).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/not in the list of allowed values/)]);
+    // open-choice takes free text
+    expect(errors((await item('open-choice', 'http://hl7.org/fhir/ValueSet/jurisdiction')).validate(text('Australia')))).toEqual([]);
   });
   it('checks quantity units against questionnaire-unitValueSet', async () => {
     const unitVs = (vs: string) =>
@@ -295,5 +355,31 @@ describe('profile rules', () => {
     expect(errors(v.validate(withConditionAsRoot(bundle({ name: [{ family: 'X' }] })))).map((i) => i.expression[0])).toEqual(['Condition.subject']);
     // unresolvable references are not judged
     expect(errors(v.validate({ resourceType: 'Condition', meta: { profile: [cond.url] }, subject: { reference: 'Patient/elsewhere' } }))).toEqual([]);
+  });
+
+  it('warns, without judging, when a resolved reference target has only target profiles the server does not know', async () => {
+    const cond: R = {
+      resourceType: 'StructureDefinition',
+      url: 'http://example.org/StructureDefinition/cond-unknown-target',
+      name: 'CondUnknownTarget',
+      status: 'draft',
+      kind: 'resource',
+      abstract: false,
+      type: 'Condition',
+      baseDefinition: `${CORE}Condition`,
+      derivation: 'constraint',
+      differential: {
+        element: [{ id: 'Condition.subject', path: 'Condition.subject', type: [{ code: 'Reference', targetProfile: ['http://example.org/StructureDefinition/nowhere'] }] }],
+      },
+    };
+    const v = await createValidator({ resources: [cond] as never });
+    const issues = v.validate({
+      resourceType: 'Condition',
+      meta: { profile: [cond.url] },
+      contained: [{ resourceType: 'Patient', id: 'p1', active: true }],
+      subject: { reference: '#p1' },
+    });
+    expect(errors(issues)).toEqual([]);
+    expect(issues.filter((i) => i.code === 'not-supported').map((i) => i.expression[0])).toEqual(['Condition.subject']);
   });
 });
