@@ -12,6 +12,7 @@ import { AuditSink, buildAuditEvent, createAuthServer, type AuthServer, type Cli
 import type { AuditEntry } from './fhir/context.ts';
 import { newId } from './fhir/ids.ts';
 import { seedDemoData } from './demo/seed.ts';
+import { createAuditWriter } from './audit/writer.ts';
 import path from 'node:path';
 import { loadKnowledgeBase } from './clinical/index.ts';
 import { clinicalOperations } from './fhir/operations/clinical.ts';
@@ -74,10 +75,17 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     const seeded = await seedDemoData(store, now);
     if (seeded > 0) log.info({ resources: seeded }, 'seeded demo data');
   }
-  const auditSink = new AuditSink({
-    write: async (events) => {
-      await store.insertNew(events.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), now().toISOString());
+  // AuditEvents are stored (and indexed) by a writer thread with its own connection, off the request thread.
+  const auditWriter = createAuditWriter({
+    location: driver.location,
+    baseUrl: `${config.publicBaseUrl}/fhir`,
+    inline: async (events, at) => {
+      await store.insertNew(events.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), at);
     },
+    log,
+  });
+  const auditSink = new AuditSink({
+    write: (events) => auditWriter.write(events, now().toISOString()),
     maxEvents: 200,
     intervalMs: 1000,
     log,
@@ -101,10 +109,11 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     },
   });
   const audit = (entry: AuditEntry) => {
-    const p = entry.principal as { clientId?: string; fhirUser?: string; patient?: string; subject?: string };
+    const p = entry.principal as { kind: string; clientId?: string; fhirUser?: string; patient?: string; subject?: string };
     auditSink.add(
       buildAuditEvent({
-        who: { clientId: p.clientId, user: p.fhirUser, subject: p.subject },
+        // A backend service's subject is its client id: it is recorded once, as the requesting application.
+        who: { clientId: p.clientId, user: p.fhirUser, subject: p.kind === 'system' ? undefined : p.subject },
         what: entry.what,
         patient: p.patient ?? (entry.what?.startsWith('Patient/') ? entry.what.split('/')[1] : undefined),
         outcome: entry.status,
@@ -170,6 +179,9 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     app,
     store,
     auth,
-    close: () => auditSink.close(),
+    close: async () => {
+      await auditSink.close();
+      await auditWriter.close();
+    },
   };
 }

@@ -26,8 +26,12 @@ export interface Dialect {
   readonly onConflictDoNothing: string;
 }
 
+/** Where a driver's database lives, so another thread (the audit writer) can open its own connection. */
+export type DbLocation = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };
+
 export interface SqlDriver extends SqlTx {
   readonly dialect: Dialect;
+  readonly location: DbLocation;
   /** Runs fn in one transaction; rolls back when fn throws. Writers are serialised per driver. */
   transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
   /** Runs a multi-statement script (migrations). */

@@ -101,6 +101,7 @@ export function openPostgres(url: string, opts: { poolSize?: number; schema?: st
   const direct = txOn(pool, columnTypes);
   return {
     dialect: PG_DIALECT,
+    location: { kind: 'postgres', url, ...(opts.schema !== undefined && { schema: opts.schema }) },
     ...direct,
     async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
       const client = await pool.connect();

@@ -73,6 +73,7 @@ export function openSqlite(file: string): SqlDriver {
   let depth = 0;
   return {
     dialect: SQLITE_DIALECT,
+    location: { kind: 'sqlite', file },
     ...direct,
     transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
       const run = async (): Promise<T> => {
