@@ -8,11 +8,12 @@ import { migrate, CORE_MIGRATIONS } from './store/migrations.ts';
 import { ResourceStore } from './store/resource-store.ts';
 import { createSearch } from './search/select.ts';
 import { createApp } from './app.ts';
-import { AuditSink, buildAuditEvent, createAuthServer, type AuthServer, type ClientRegistration } from './auth/index.ts';
+import { AuditSink, createAuthServer, type AuthServer, type ClientRegistration } from './auth/index.ts';
 import type { AuditEntry } from './fhir/context.ts';
 import { newId } from './fhir/ids.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { createAuditWriter } from './audit/writer.ts';
+import type { AuditItem } from './audit/items.ts';
 import path from 'node:path';
 import { loadKnowledgeBase } from './clinical/index.ts';
 import { clinicalOperations } from './fhir/operations/clinical.ts';
@@ -84,8 +85,8 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     },
     log,
   });
-  const auditSink = new AuditSink({
-    write: (events) => auditWriter.write(events, now().toISOString()),
+  const auditSink = new AuditSink<AuditItem>({
+    write: (items) => auditWriter.write(items, now().toISOString()),
     maxEvents: 200,
     intervalMs: 1000,
     log,
@@ -96,7 +97,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     log,
     now,
     clients: deps.clients,
-    onAudit: (e) => auditSink.add(e),
+    onAudit: (event) => auditSink.add({ event }),
     listPatients: async () => {
       const rows = await driver.query<{ id: string; content: string }>(
         "SELECT id, content FROM resources WHERE type = 'Patient' AND deleted = 0 ORDER BY id LIMIT 50",
@@ -110,8 +111,8 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   });
   const audit = (entry: AuditEntry) => {
     const p = entry.principal as { kind: string; clientId?: string; fhirUser?: string; patient?: string; subject?: string };
-    auditSink.add(
-      buildAuditEvent({
+    auditSink.add({
+      input: {
         // A backend service's subject is its client id: it is recorded once, as the requesting application.
         who: { clientId: p.clientId, user: p.fhirUser, subject: p.kind === 'system' ? undefined : p.subject },
         what: entry.what,
@@ -120,8 +121,8 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
         action: entry.interaction,
         recorded: now(),
         requestId: entry.requestId,
-      }),
-    );
+      },
+    });
   };
   const kb = loadKnowledgeBase(config.knowledgeDir ?? DEFAULT_KB_DIR);
   const smart = config.auth === 'smart';

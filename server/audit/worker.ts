@@ -1,6 +1,6 @@
 // The audit writer's thread: its own connection to the server's database, so storing and indexing AuditEvents
 // (about 0.1 ms each) happens beside the request thread instead of on it. Loaded through boot.mjs.
-// In: { seq, events, at } batches and { close: true }. Out: { seq, error? } per batch, { closed: true } at the end.
+// In: { seq, items, at } batches and { close: true }. Out: { seq, error? } per batch, { closed: true } at the end.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DbLocation, SqlDriver } from '../store/driver.ts';
 import { openSqlite } from '../store/sqlite.ts';
@@ -8,13 +8,15 @@ import { openPostgres } from '../store/postgres.ts';
 import { ResourceStore } from '../store/resource-store.ts';
 import { createSearch } from '../search/select.ts';
 import { newId } from '../fhir/ids.ts';
+import { decodeEvents } from './items.ts';
 
 export interface WorkerInit {
   readonly location: DbLocation;
   readonly baseUrl: string;
 }
 
-export type ToWorker = { seq: number; events: fhir4.AuditEvent[]; at: string } | { close: true };
+/** `items`: a JSON batch from items.ts encodeItems. */
+export type ToWorker = { seq: number; items: string; at: string } | { close: true };
 export type FromWorker = { seq: number; error?: string } | { closed: true };
 
 const port = parentPort!;
@@ -42,8 +44,9 @@ port.on('message', (msg: ToWorker) => {
     }
     try {
       // Short transactions: on SQLite the request thread's writers wait while this thread holds the write lock.
-      for (let i = 0; i < msg.events.length; i += CHUNK) {
-        const chunk = msg.events.slice(i, i + CHUNK);
+      const events = decodeEvents(msg.items);
+      for (let i = 0; i < events.length; i += CHUNK) {
+        const chunk = events.slice(i, i + CHUNK);
         await store.insertNew(chunk.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), msg.at);
       }
       port.postMessage({ seq: msg.seq } satisfies FromWorker);

@@ -6,9 +6,10 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DbLocation } from '../store/driver.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
+import { encodeItems, toEvents, type AuditItem } from './items.ts';
 
 export interface AuditWriter {
-  write(events: fhir4.AuditEvent[], at: string): Promise<void>;
+  write(items: AuditItem[], at: string): Promise<void>;
   /** Writes nothing more; waits for the worker to finish its batches and close its connection. */
   close(): Promise<void>;
   /** True while batches go to the worker thread. */
@@ -69,13 +70,13 @@ export function createAuditWriter(opts: AuditWriterOptions): AuditWriter {
     get threaded() {
       return threaded;
     },
-    write(events, at) {
-      if (!threaded) return opts.inline(events, at);
+    write(items, at) {
+      if (!threaded) return opts.inline(toEvents(items), at);
       worker ??= start();
       const n = ++seq;
       return new Promise<void>((resolve, reject) => {
         pending.set(n, { resolve, reject });
-        worker!.postMessage({ seq: n, events, at } satisfies ToWorker);
+        worker!.postMessage({ seq: n, items: encodeItems(items), at } satisfies ToWorker);
       });
     },
     async close() {

@@ -2,8 +2,8 @@
 // `intervalMs` or whenever `maxEvents` are waiting. A failed batch is retried; the buffer is bounded.
 import type { Logger } from 'pino';
 
-export interface AuditSinkOptions {
-  readonly write: (events: fhir4.AuditEvent[]) => Promise<void>;
+export interface AuditSinkOptions<T = fhir4.AuditEvent> {
+  readonly write: (events: T[]) => Promise<void>;
   readonly maxEvents?: number;
   readonly intervalMs?: number;
   /** Oldest events are dropped (and counted) beyond this many. */
@@ -11,8 +11,8 @@ export interface AuditSinkOptions {
   readonly log?: Logger;
 }
 
-export class AuditSink {
-  private buffer: fhir4.AuditEvent[] = [];
+export class AuditSink<T = fhir4.AuditEvent> {
+  private buffer: T[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly maxEvents: number;
@@ -21,7 +21,7 @@ export class AuditSink {
   dropped = 0;
   written = 0;
 
-  constructor(private readonly opts: AuditSinkOptions) {
+  constructor(private readonly opts: AuditSinkOptions<T>) {
     this.maxEvents = opts.maxEvents ?? 100;
     this.maxBuffer = opts.maxBuffer ?? 10_000;
     this.timer = setInterval(() => void this.flush(), opts.intervalMs ?? 1000);
@@ -32,7 +32,7 @@ export class AuditSink {
     return this.buffer.length;
   }
 
-  add(event: fhir4.AuditEvent): void {
+  add(event: T): void {
     if (this.closed) throw new Error('AuditSink is closed');
     this.buffer.push(event);
     this.trim();

@@ -34,10 +34,15 @@ export class GrantStatusCache {
 
   constructor(private readonly store: AuthStore) {}
 
+  /** True when the grant was confirmed active within the last moment (no database read, no await). */
+  recentlyActive(grantId: string): boolean {
+    const seen = this.active.get(grantId);
+    return seen !== undefined && Date.now() - seen < ACTIVE_CACHE_MS;
+  }
+
   async isActive(grantId: string): Promise<boolean> {
     const t = Date.now();
-    const seen = this.active.get(grantId);
-    if (seen !== undefined && t - seen < ACTIVE_CACHE_MS) return true;
+    if (this.recentlyActive(grantId)) return true;
     const ok = await this.store.isGrantActive(grantId);
     if (ok) {
       if (this.active.size > 50_000) this.active.clear();
@@ -68,7 +73,7 @@ export function createAuthenticate(tokens: TokenService, grants: GrantStatusCach
         verified.delete(m[1]);
         throw new FhirError('unauthorized', 'access token expired');
       }
-      if (!(await grants.isActive(cached.grantId))) throw new FhirError('unauthorized', 'access token revoked');
+      if (!grants.recentlyActive(cached.grantId) && !(await grants.isActive(cached.grantId))) throw new FhirError('unauthorized', 'access token revoked');
       return cached;
     }
     let claims;

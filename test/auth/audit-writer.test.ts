@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { buildAuditEvent } from '../../server/auth/audit-event.ts';
 import { createAuditWriter } from '../../server/audit/writer.ts';
+import type { AuditItem } from '../../server/audit/items.ts';
 import { openSqlite } from '../../server/store/sqlite.ts';
 import { migrate, CORE_MIGRATIONS } from '../../server/store/migrations.ts';
 import { ResourceStore } from '../../server/store/resource-store.ts';
@@ -36,8 +37,11 @@ const databases: (() => Promise<Opened>)[] = [
   ...TEST_DATABASES.filter((d) => d.name === 'postgres').map((d) => async () => ({ name: 'postgres', ...(await d.open()) })),
 ];
 
-const event = (patient: string, i: number) =>
-  buildAuditEvent({ who: { clientId: 'audit-test', subject: 'audit-test' }, what: `Patient/${patient}`, patient, outcome: 200, action: 'read', recorded: new Date(), requestId: `r${i}` });
+// Interaction facts (built into AuditEvents by the writer) and, for sign-ins, ready events: both kinds of item.
+const event = (patient: string, i: number): AuditItem => {
+  const input = { who: { clientId: 'audit-test' }, what: `Patient/${patient}`, patient, outcome: 200, action: 'read', recorded: new Date(), requestId: `r${i}` } as const;
+  return i % 2 === 0 ? { input } : { event: buildAuditEvent(input) };
+};
 
 describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ open }) => {
   it('stores and indexes every batch from its own thread; the request thread finds them by search', async () => {
