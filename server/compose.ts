@@ -87,7 +87,9 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   });
   const auditSink = new AuditSink<AuditItem>({
     write: (items) => auditWriter.write(items, now().toISOString()),
-    maxEvents: 200,
+    // Larger batches cost less per event (a commit writes each touched page once); the writer thread commits them
+    // in transactions of at most 500, which on SQLite holds the write lock for a few tens of milliseconds at most.
+    maxEvents: 500,
     intervalMs: 1000,
     log,
   });

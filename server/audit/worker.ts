@@ -20,7 +20,7 @@ export type ToWorker = { seq: number; items: string; at: string } | { close: tru
 export type FromWorker = { seq: number; error?: string } | { closed: true };
 
 const port = parentPort!;
-const CHUNK = 50;
+const CHUNK = 500;
 const init = (workerData as { init: WorkerInit }).init;
 
 function open(location: DbLocation): SqlDriver {

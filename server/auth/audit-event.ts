@@ -89,7 +89,9 @@ export function buildAuditEvent(input: AuditInput): fhir4.AuditEvent {
   if (agents.length === 0) agents.push({ who: { display: 'anonymous' }, requestor: true, ...(network && { network }) });
 
   const entity: fhir4.AuditEventEntity[] = [];
-  if (input.what) {
+  // Acting on the Patient resource itself: one entity, in its Patient role, rather than the same reference twice.
+  const whatIsPatient = input.patient !== undefined && input.what === `Patient/${input.patient}`;
+  if (input.what && !whatIsPatient) {
     entity.push({
       ...(input.what.includes('/') ? { what: { reference: input.what } } : { type: { system: 'http://hl7.org/fhir/resource-types', code: input.what } }),
       role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
