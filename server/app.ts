@@ -19,7 +19,7 @@ export interface AppDeps {
   now?: () => Date;
   validator?: ResourceValidator & { profileUrls?(type: string): string[] };
   operations?: OperationDef[];
-  authenticate?: (req: Request) => Promise<Principal>;
+  authenticate?: (req: Request) => Principal | Promise<Principal>;
   audit?: (entry: AuditEntry) => void;
   mounts?: { path: string; router: express.RequestHandler }[];
   ready?: () => Promise<boolean>;

@@ -171,7 +171,12 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
       { path: '/cds-services', router: cds as unknown as RequestHandler },
       { path: '/fhir', router: fhirCors((origin) => auth.isRegisteredOrigin(origin)) },
     ],
-    authenticate: smart ? (req) => auth.authenticate(req.get('authorization')) : undefined,
+    authenticate: smart
+      ? (req) => {
+          const header = req.get('authorization');
+          return auth.cachedPrincipal(header) ?? auth.authenticate(header);
+        }
+      : undefined,
     audit: smart ? audit : undefined,
     ready: async () => {
       await driver.query('SELECT 1');

@@ -43,6 +43,8 @@ export interface AuthServer {
   readonly migrations: Migration[];
   /** Bearer header → principal; throws FhirError('unauthorized') with a reason. */
   authenticate(authorizationHeader: string | undefined): Promise<SmartPrincipal>;
+  /** The principal of a recently verified, unexpired, active token, synchronously; undefined → use authenticate(). */
+  cachedPrincipal(authorizationHeader: string | undefined): SmartPrincipal | undefined;
   authorize(principal: Principal, access: AccessRequest): AccessDecision;
   /** Adds a signing key (the newest signs; older ones stay in the JWKS until retired). */
   rotateSigningKey(): Promise<string>;
@@ -91,7 +93,7 @@ export async function createAuthServer(deps: AuthServerDeps): Promise<AuthServer
   const tokens = new TokenService(keys, endpoints.issuer, endpoints.fhirBase, now);
   const grants = new GrantStatusCache(store);
   const clientAuth = new ClientAuthenticator({ registry, store, tokenUrl: endpoints.token, now });
-  const authenticate = createAuthenticate(tokens, grants, now);
+  const { authenticate, cached: cachedPrincipal } = createAuthenticate(tokens, grants, now);
   const users = deps.users ?? (deps.config.demo ? createDemoAuthenticator() : undefined);
   const lifetimes = { ...DEFAULT_LIFETIMES, ...deps.lifetimes };
   const audit = createAuditHook(deps.onAudit, now, log);
@@ -125,6 +127,7 @@ export async function createAuthServer(deps: AuthServerDeps): Promise<AuthServer
     router,
     migrations: [...AUTH_MIGRATIONS],
     authenticate,
+    cachedPrincipal,
     authorize,
     rotateSigningKey: () => keys.rotate(),
     purgeExpired: () => store.purgeExpired(),

@@ -58,13 +58,25 @@ export class GrantStatusCache {
 
 const VERIFIED_CACHE_MAX = 10_000;
 
+const BEARER = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)\s*$/i;
+
 export function createAuthenticate(tokens: TokenService, grants: GrantStatusCache, now: () => Date) {
   // Signature checks cost ~0.5 ms with WebCrypto; a token verified once is remembered until it expires
   // (in memory only). Revocation is still checked on every request through the grant cache.
   const verified = new Map<string, SmartPrincipal>();
-  return async function authenticate(authorizationHeader: string | undefined): Promise<SmartPrincipal> {
+  /**
+   * The principal of a token verified before, unexpired, whose grant was confirmed active a moment ago — without a
+   * database read or an await; undefined sends the caller to authenticate().
+   */
+  function cached(authorizationHeader: string | undefined): SmartPrincipal | undefined {
+    const m = authorizationHeader ? BEARER.exec(authorizationHeader) : null;
+    const p = m ? verified.get(m[1]) : undefined;
+    if (!p || p.expiresAt <= Math.floor(now().getTime() / 1000) || !grants.recentlyActive(p.grantId)) return undefined;
+    return p;
+  }
+  async function authenticate(authorizationHeader: string | undefined): Promise<SmartPrincipal> {
     if (!authorizationHeader) throw new FhirError('unauthorized', 'no bearer token');
-    const m = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)\s*$/i.exec(authorizationHeader);
+    const m = BEARER.exec(authorizationHeader);
     if (!m) throw new FhirError('unauthorized', 'Authorization must be a Bearer token');
     const seconds = Math.floor(now().getTime() / 1000);
     const cached = verified.get(m[1]);
@@ -106,7 +118,8 @@ export function createAuthenticate(tokens: TokenService, grants: GrantStatusCach
     }
     verified.set(m[1], principal);
     return principal;
-  };
+  }
+  return { authenticate, cached };
 }
 
 function isPatientOnly(scopes: readonly string[], patient: string | undefined): boolean {

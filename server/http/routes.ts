@@ -21,8 +21,8 @@ export interface RouteDeps {
   bodyLimitBytes: number;
   frameAncestors: string;
   validator?: ResourceValidator;
-  /** Resolves the caller; absent means AUTH=off (full access). */
-  authenticate?: (req: Request) => Promise<Principal>;
+  /** Resolves the caller (synchronously for a recently verified token); absent means AUTH=off (full access). */
+  authenticate?: (req: Request) => Principal | Promise<Principal>;
   /** Audit trail of FHIR interactions (AUTH=smart). */
   audit?: (entry: AuditEntry) => void;
   /** Extra routers mounted before /fhir (auth server, CDS Hooks, the app). */
@@ -69,7 +69,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     // The CapabilityStatement is public (SMART App Launch: clients read it before they have a token).
     const isMetadata = req.path === '/metadata' && req.method === 'GET';
     if (isMetadata) res.setHeader('Access-Control-Allow-Origin', '*');
-    const principal = deps.authenticate && !isMetadata ? await deps.authenticate(req) : FULL_ACCESS;
+    const found = deps.authenticate && !isMetadata ? deps.authenticate(req) : FULL_ACCESS;
+    const principal = found instanceof Promise ? await found : found;
     let log: Logger | undefined;
     const ctx: FhirContext = {
       requestId,

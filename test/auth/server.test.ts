@@ -106,6 +106,22 @@ describe.each(DRIVERS)('authorization server on $name', ({ open }) => {
     await h.close();
   });
 
+  it('cachedPrincipal() answers only for a token verified before, unexpired and recently confirmed active', async () => {
+    let clock = new Date();
+    const h = await startHarness(db, keys, { now: () => clock });
+    const { code, verifier } = await ehrLaunchCode(h, { scope: 'launch patient/*.rs' });
+    const tok = await (await exchangeCode(h, code, verifier)).json().then(asJson).then(asJson);
+    const header = `Bearer ${tok.access_token}`;
+    expect(h.auth.cachedPrincipal(header)).toBeUndefined();
+    const principal = await h.auth.authenticate(header);
+    expect(h.auth.cachedPrincipal(header)).toBe(principal);
+    expect(h.auth.cachedPrincipal(undefined)).toBeUndefined();
+    expect(h.auth.cachedPrincipal(`${header}x`)).toBeUndefined();
+    clock = new Date(clock.getTime() + 3600_000);
+    expect(h.auth.cachedPrincipal(header)).toBeUndefined();
+    await h.close();
+  });
+
   it('rate-limits /auth/* per client with 429 and Retry-After', async () => {
     const h = await startHarness(db, keys, { rateLimit: { windowMs: 60_000, max: 3 } });
     const statuses: number[] = [];
