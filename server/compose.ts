@@ -150,7 +150,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
       : undefined,
     loadRecord: async (patientId, accessToken) => {
       const ctx = await cdsCtx(accessToken);
-      const record = await loadPatientRecord(ctx, patientId).catch((err) => {
+      const record = await loadPatientRecord(ctx, patientId, { observationCodes: kb.observedLoinc }).catch((err) => {
         if (err instanceof FhirError && err.kind === 'not-found') return undefined;
         throw err;
       });

@@ -147,5 +147,7 @@ export interface KnowledgeBase {
   protocolIngredients: Map<string, Set<string>>;
   scales: Map<string, Scale>;
   scaleByLoinc: Map<string, Scale>;
+  /** Every LOINC code a rule reads (monitoring items, scale totals, the LOINC registry), sorted. */
+  observedLoinc: readonly string[];
   release: string;
 }

@@ -149,6 +149,10 @@ export function loadKnowledgeBase(dir: string = DEFAULT_DIR): KnowledgeBase {
     if (scale.total?.code) scaleByLoinc.set(scale.total.code, scale);
   }
 
+  const observedLoinc = new Set<string>(loinc.keys());
+  for (const p of protocols.values()) for (const item of p.items ?? []) for (const l of item.loinc ?? []) observedLoinc.add(l.code);
+  for (const s of scales.values()) if (s.total?.code) observedLoinc.add(s.total.code);
+
   const escaped = [...names.keys()].filter((n) => n.length >= 4)
     .sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const nameRegex = new RegExp(`(?<![a-z])(${escaped.join('|')})(?![a-z])`, 'g');
@@ -156,6 +160,7 @@ export function loadKnowledgeBase(dir: string = DEFAULT_DIR): KnowledgeBase {
   return {
     meds, ingredientNames, products, scdc, variants, names, nameRegex, rules, rulesByIngredient, rulesByClass, classes,
     strengthsByIngredient, loinc, protocols, protocolIngredients, scales, scaleByLoinc,
+    observedLoinc: [...observedLoinc].sort(),
     release: String(rx.source?.release ?? 'RxNorm Current Prescribable Content'),
   };
 }

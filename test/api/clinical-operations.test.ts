@@ -55,6 +55,39 @@ describe.each(TEST_DATABASES)('clinical operations on $name', (db) => {
     expect(JSON.stringify(alone.body)).not.toContain(`Patient/${id}`);
   });
 
+  const observation = (patient: string, code: fhir4.CodeableConcept, extra: Partial<fhir4.Observation>): fhir4.Observation => ({
+    resourceType: 'Observation', status: 'final', subject: { reference: `Patient/${patient}` }, code,
+    effectiveDateTime: new Date(Date.now() - 3 * 86_400_000).toISOString(), ...extra,
+  });
+  const loinc = (code: string) => ({ coding: [{ system: 'http://loinc.org', code }] });
+
+  it('$medication-review reads a monitored code held in a component of an unmonitored panel (lithium 1.6 mmol/L)', async () => {
+    const id = await patientWith(45, [medReq('lithium carbonate', { id: `li-${n}-p`, mg: 900 })]);
+    const panel = observation(id, loinc('24323-8'), {
+      component: [{ code: loinc('14334-7'), valueQuantity: { value: 1.6, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' } }],
+    });
+    expect((await call(`${srv.base}/fhir/Observation`, { method: 'POST', json: panel })).status).toBe(201);
+    const r = await call(`${srv.base}/fhir/Patient/${id}/$medication-review`);
+    expect(r.status).toBe(200);
+    expect(codesOf(r.body)).toContain('monitoring-out-of-range');
+  });
+
+  it('$medication-review refuses (400 too-costly) a record past its row limit rather than reviewing part of it', async () => {
+    const id = await patientWith(45, [medReq('lithium carbonate', { id: `li-${n}-big`, mg: 900 })]);
+    // 5,001 lithium levels, in bundles under the test server's 1 MB body limit.
+    for (let sent = 0; sent < 5001; sent += 1000) {
+      const entry = Array.from({ length: Math.min(1000, 5001 - sent) }, () => ({
+        resource: observation(id, loinc('14334-7'), { valueQuantity: { value: 0.8, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' } }),
+        request: { method: 'POST', url: 'Observation' },
+      }));
+      const tx = await call(`${srv.base}/fhir`, { method: 'POST', json: { resourceType: 'Bundle', type: 'transaction', entry }, headers: { prefer: 'return=minimal' } });
+      expect(tx.status).toBe(200);
+    }
+    const r = await call(`${srv.base}/fhir/Patient/${id}/$medication-review`);
+    expect(r.status).toBe(400);
+    expect(issueCode(r)).toBe('too-costly');
+  }, 60_000);
+
   it('$check reports linezolid added to sertraline as a high-severity interaction and stores nothing', async () => {
     const id = await patientWith(40, [medReq('sertraline', { id: `ser-${n}-c`, mg: 100 })]);
     const before = (await call(`${srv.base}/fhir/MedicationRequest?_summary=count`)).body.total;

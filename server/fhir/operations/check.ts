@@ -29,7 +29,7 @@ export function checkOperation(kb: KnowledgeBase): OperationDef {
       if (drafts.some((d) => d?.resourceType !== 'MedicationRequest')) {
         throw new FhirError('invalid', 'Each medicationRequest parameter must hold a MedicationRequest resource');
       }
-      const record = await loadPatientRecord(ctx, patientId);
+      const record = await loadPatientRecord(ctx, patientId, { observationCodes: kb.observedLoinc });
       if (!ctx.principal.unrestricted) requireAccess(ctx, { interaction: 'read', type: 'Patient', id: patientId, resource: record.patient });
       const now = ctx.now();
       const findings = asFhirError(() => checkDraftOrders({ ...record, now }, drafts as fhir4.MedicationRequest[], kb));

@@ -17,7 +17,7 @@ function planOperation(kb: KnowledgeBase, name: 'taper' | 'titrate'): OperationD
       const stored = await ctx.store.read('MedicationRequest', p.id!);
       const request = JSON.parse(stored!.json!) as fhir4.MedicationRequest;
       const patientId = /^(?:.*\/)?Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(request.subject?.reference ?? '')?.[1];
-      const record = patientId ? await loadPatientRecord(ctx, patientId).catch(() => undefined) : undefined;
+      const record = patientId ? await loadPatientRecord(ctx, patientId, { observationCodes: kb.observedLoinc }).catch(() => undefined) : undefined;
       const context = {
         now: ctx.now(),
         regimen: record?.medicationRequests.filter((m) => m.id !== request.id),

@@ -13,7 +13,7 @@ export function medicationReviewOperation(kb: KnowledgeBase): OperationDef {
     methods: ['GET', 'POST'],
     definition: 'http://titrate.health/fhir/OperationDefinition/medication-review',
     handler: async (ctx: FhirContext, _req: FhirRequest, p: RouteParams): Promise<FhirResponse> => {
-      const record = await loadPatientRecord(ctx, p.id!);
+      const record = await loadPatientRecord(ctx, p.id!, { observationCodes: kb.observedLoinc });
       const now = ctx.now();
       const findings = asFhirError(() => reviewMedications({ ...record, now }, kb));
       return { status: 200, body: findingsToBundle(findings, `Patient/${p.id}`, now) };

@@ -12,19 +12,45 @@ export interface PatientRecord {
   observations: fhir4.Observation[];
 }
 
-/** Upper bound on compartment rows read per type, so one request cannot page through an unbounded record. */
+/**
+ * Upper bound on compartment rows read per query, so one request cannot page through an unbounded record. A record
+ * past it is refused (too-costly) rather than reviewed in part: a review that silently left out rows could miss the
+ * newest level.
+ */
 const MAX_ROWS = 5000;
 
-async function compartmentRows(ctx: FhirContext, patientId: string, type: string): Promise<StoredResource[]> {
+export interface RecordOptions {
+  /** Only Observations with one of these LOINC codes (in code or component.code) are read; default: all. */
+  readonly observationCodes?: readonly string[];
+}
+
+async function compartmentRows(ctx: FhirContext, patientId: string, type: string, filter: [string, string][] = []): Promise<StoredResource[]> {
   const rows: StoredResource[] = [];
-  let params: [string, string][] = [['_count', '1000']];
-  while (rows.length < MAX_ROWS) {
+  let params: [string, string][] = [...filter, ['_count', '1000']];
+  for (;;) {
     const page = await ctx.search.search(ctx.store, { type, params, compartment: { type: 'Patient', id: patientId }, strict: true });
     rows.push(...page.matches);
     if (!page.next) break;
+    if (rows.length >= MAX_ROWS) throw new FhirError('too-costly', `Patient/${patientId} has more than ${MAX_ROWS} ${type} resources to review; the operation would be incomplete`);
     params = page.next;
   }
   return filterVisible(ctx, rows, 'search');
+}
+
+/** The patient's Observations, all of them or those coded (or with a component coded) by the given LOINC codes. */
+async function observationRows(ctx: FhirContext, patientId: string, codes: readonly string[] | undefined): Promise<StoredResource[]> {
+  if (!codes) return compartmentRows(ctx, patientId, 'Observation');
+  if (codes.length === 0) return [];
+  // Bare codes keep the value under the search engine's length limit (1,000 characters); a same-looking code of
+  // another system is read too and then ignored by the rules, which look at LOINC codings only.
+  const list = codes.join(',');
+  const [byCode, byComponent] = await Promise.all([
+    compartmentRows(ctx, patientId, 'Observation', [['code', list]]),
+    compartmentRows(ctx, patientId, 'Observation', [['component-code', list]]),
+  ]);
+  if (byComponent.length === 0) return byCode;
+  const seen = new Set(byCode.map((r) => r.id));
+  return [...byCode, ...byComponent.filter((r) => !seen.has(r.id))];
 }
 
 function parseAll<T>(rows: StoredResource[]): T[] {
@@ -43,12 +69,14 @@ async function referencedMedications(ctx: FhirContext, entries: (fhir4.Medicatio
   return parseAll<fhir4.Medication>(filterVisible(ctx, rows, 'read'));
 }
 
-export async function loadPatientRecord(ctx: FhirContext, patientId: string): Promise<PatientRecord> {
+export async function loadPatientRecord(ctx: FhirContext, patientId: string, opts: RecordOptions = {}): Promise<PatientRecord> {
   const stored = await ctx.store.read('Patient', patientId);
   if (!stored || stored.deleted || !stored.json) throw new FhirError('not-found', `Patient/${patientId} is not known`);
-  const [requests, statements, observations] = await Promise.all(
-    ['MedicationRequest', 'MedicationStatement', 'Observation'].map((t) => compartmentRows(ctx, patientId, t)),
-  );
+  const [requests, statements, observations] = await Promise.all([
+    compartmentRows(ctx, patientId, 'MedicationRequest'),
+    compartmentRows(ctx, patientId, 'MedicationStatement'),
+    observationRows(ctx, patientId, opts.observationCodes),
+  ]);
   const medicationRequests = [
     ...parseAll<fhir4.MedicationRequest>(requests),
     ...parseAll<fhir4.MedicationStatement>(statements),

@@ -29,7 +29,8 @@ async function preloadListItems(ctx: FhirContext, params: fhir4.Parameters): Pro
 
 /** Without source parameters: the stored entries, one source per origin (meta.source) or per resource type. */
 async function storedSources(ctx: FhirContext, patientId: string): Promise<ReconcileSource[]> {
-  const record = await loadPatientRecord(ctx, patientId);
+  // Reconciliation compares medication entries only: no Observations are read.
+  const record = await loadPatientRecord(ctx, patientId, { observationCodes: [] });
   const bySource = new Map<string, ReconcileSource>();
   for (const entry of record.medicationRequests) {
     const label = entry.meta?.source ?? (entry.resourceType === 'MedicationRequest' ? 'Titrate orders' : 'Medication statements');
