@@ -41,16 +41,10 @@ async function compartmentRows(ctx: FhirContext, patientId: string, type: string
 async function observationRows(ctx: FhirContext, patientId: string, codes: readonly string[] | undefined): Promise<StoredResource[]> {
   if (!codes) return compartmentRows(ctx, patientId, 'Observation');
   if (codes.length === 0) return [];
-  // Bare codes keep the value under the search engine's length limit (1,000 characters); a same-looking code of
-  // another system is read too and then ignored by the rules, which look at LOINC codings only.
-  const list = codes.join(',');
-  const [byCode, byComponent] = await Promise.all([
-    compartmentRows(ctx, patientId, 'Observation', [['code', list]]),
-    compartmentRows(ctx, patientId, 'Observation', [['component-code', list]]),
-  ]);
-  if (byComponent.length === 0) return byCode;
-  const seen = new Set(byCode.map((r) => r.id));
-  return [...byCode, ...byComponent.filter((r) => !seen.has(r.id))];
+  // combo-code covers Observation.code and Observation.component.code in one condition. Bare codes keep the value
+  // under the search engine's length limit (1,000 characters); a same-looking code of another system is read too
+  // and then ignored by the rules, which look at LOINC codings only.
+  return compartmentRows(ctx, patientId, 'Observation', [['combo-code', codes.join(',')]]);
 }
 
 function parseAll<T>(rows: StoredResource[]): T[] {
