@@ -6,7 +6,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startProcess, type Running } from './processes.ts';
 import { backendClient, fetchToken, thirtyDrugPatientBundle } from './scenarios.ts';
-import { benchQueries, growStore, type SearchRow } from './search-http.ts';
+import { benchSearchSizes, type SearchRow } from './search-http.ts';
 import { benchValidation } from './validation.ts';
 import { benchMedicationReview } from './medication-review.ts';
 
@@ -131,35 +131,6 @@ async function benchAuthorizedRead(offRead: Row, port: number): Promise<{ rows: 
   }
 }
 
-/** BENCH_SEARCH_SIZES (default 10000; e.g. 10000,1000000): one growing SQLite file, the queries at each size. */
-async function benchSearchSizes(port: number): Promise<SearchRow[]> {
-  const sizes = (process.env.BENCH_SEARCH_SIZES ?? '10000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
-  if (sizes.length === 0) return [];
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-bench-search-'));
-  const file = path.join(dataDir, 'search.sqlite');
-  const out: SearchRow[] = [];
-  try {
-    let loaded = 0;
-    for (const size of sizes) {
-      console.log(`… search: growing the store to ${size} resources`);
-      const { patients, perSec } = await growStore(file, size, loaded, (m) => console.log(m));
-      loaded = size;
-      const server = await startProcess('server/main.ts', { PORT: String(port), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: file }, '/readyz');
-      try {
-        const rows = await benchQueries(server.url, size, patients, SECONDS);
-        rows[0].ingestPerSec = perSec;
-        out.push(...rows);
-        console.log(`  server RSS after the queries at ${size} resources: ${server.rssMb() ?? '?'} MB`);
-      } finally {
-        await server.stop();
-      }
-    }
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-  return out;
-}
-
 function printSearchTable(rows: SearchRow[], bare: autocannon.Result): void {
   console.log('');
   console.log('| search (SQLite) | resources | req/s | p50 ms | p99 ms | vs bare Express | errors |');
@@ -168,7 +139,7 @@ function printSearchTable(rows: SearchRow[], bare: autocannon.Result): void {
     console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${Math.round((100 * r.reqPerSec) / bare.requests.average)} % | ${r.errors} |`);
   }
   const ingest = rows.filter((r) => r.ingestPerSec).map((r) => `${r.size}: ${r.ingestPerSec} resources/s`);
-  console.log(`search data written through the store and search index (no HTTP, no validation): ${ingest.join('; ')}`);
+  if (ingest.length) console.log(`search data written through the store and search index (no HTTP, no validation): ${ingest.join('; ')}`);
 }
 
 function printTable(rows: Row[]): void {
@@ -209,7 +180,7 @@ async function main(): Promise<void> {
   extras.push(`validation, all three layers, one core: ${validation.resourcesPerSec} MedicationRequests/s (validator ready in ${validation.startMs} ms)`);
   const review = await benchMedicationReview();
   extras.push(`$medication-review rules alone (30 drugs, 500 observations): p50 ${review.p50.toFixed(2)} ms, p99 ${review.p99.toFixed(2)} ms`);
-  const searchRows = await benchSearchSizes(18300);
+  const searchRows = await benchSearchSizes(18300, SECONDS);
   printTable(rows);
   if (searchRows.length) printSearchTable(searchRows, bare);
   for (const e of extras) console.log(e);

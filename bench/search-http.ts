@@ -1,6 +1,11 @@
 // Search over HTTP at a generated data-set size: ~100-resource psychiatric patients written into the SQLite file,
 // then the four issue-3 queries loaded with autocannon against a Titrate process (random patient per request).
+// Alone: BENCH_SEARCH_SIZES=10000,1000000 [BENCH_SEARCH_DIR=/var/tmp/titrate-search] npx tsx bench/search-http.ts
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
+import { startProcess } from './processes.ts';
 import { formulary, generatePatients } from './search-data.ts';
 import { openSqlite } from '../server/store/sqlite.ts';
 import { migrate, CORE_MIGRATIONS } from '../server/store/migrations.ts';
@@ -25,35 +30,38 @@ const QUERIES: { name: string; path: (patient: string) => string }[] = [
 ];
 
 /**
- * Grows the SQLite file at `file` to about `size` resources by writing straight through the store and the search
- * index (what a transaction does after validation), so a 1 M data set loads in minutes; returns resources/s.
+ * Grows the SQLite file at `file` to about `size` resources (patients it already holds are kept: the data are
+ * deterministic per patient) by writing straight through the store and the search index (what a transaction does
+ * after validation), so a 1 M data set loads in minutes; returns resources/s, or undefined when nothing was written.
  */
-export async function growStore(file: string, size: number, already: number, progress: (msg: string) => void): Promise<{ patients: number; perSec: number }> {
+export async function growStore(file: string, size: number, progress: (msg: string) => void): Promise<{ patients: number; perSec?: number }> {
   const driver = openSqlite(file);
   const engine = createSearchEngine({ baseUrl: 'http://localhost/fhir' });
   await migrate(driver, [...CORE_MIGRATIONS, ...engine.migrations]);
   const store = ResourceStore.open(driver, engine.indexHook);
   const now = new Date().toISOString();
   const items = (rs: fhir4.FhirResource[]) => rs.map((r) => ({ type: r.resourceType, id: r.id!, resource: r as unknown as Record<string, unknown> }));
-  if (already === 0) await store.insertNew(items(formulary()), now);
+  const [{ n: have }] = await driver.query<{ n: number }>("SELECT count(*) AS n FROM resources WHERE type = 'Patient'");
+  if (have === 0) await store.insertNew(items(formulary()), now);
   const patients = Math.max(1, Math.round(size / 100));
   let batch: fhir4.FhirResource[] = [];
   let written = 0;
   const started = performance.now();
-  for (const record of generatePatients(patients - Math.round(already / 100), 7, Math.round(already / 100))) {
+  for (const record of generatePatients(Math.max(0, patients - have), 7, have)) {
     batch.push(...(record as fhir4.FhirResource[]));
     if (batch.length >= 2000) {
       await store.insertNew(items(batch), now);
       written += batch.length;
       batch = [];
-      if (written % 100_000 < 2000) progress(`  loaded ${already + written} resources`);
+      if (written % 100_000 < 2000) progress(`  loaded ${have * 100 + written} resources`);
     }
   }
   if (batch.length) await store.insertNew(items(batch), now);
   written += batch.length;
+  // Statistics for every index, including ones a migration just added to a kept file.
   await driver.exec('ANALYZE');
   await driver.close();
-  return { patients, perSec: Math.round(written / ((performance.now() - started) / 1000)) };
+  return { patients: Math.max(patients, have), perSec: written ? Math.round(written / ((performance.now() - started) / 1000)) : undefined };
 }
 
 export async function benchQueries(base: string, size: number, patients: number, seconds: number): Promise<SearchRow[]> {
@@ -68,4 +76,52 @@ export async function benchQueries(base: string, size: number, patients: number,
     rows.push({ query: q.name, size, reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx });
   }
   return rows;
+}
+
+/**
+ * The search queries at each of BENCH_SEARCH_SIZES (default 10000; e.g. 10000,1000000), one SQLite file per size.
+ * BENCH_SEARCH_DIR keeps the files there between runs (a 1 M file takes minutes to generate); otherwise a
+ * temporary directory is removed afterwards.
+ */
+export async function benchSearchSizes(port: number, seconds: number): Promise<SearchRow[]> {
+  const sizes = (process.env.BENCH_SEARCH_SIZES ?? '10000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
+  if (sizes.length === 0) return [];
+  const kept = process.env.BENCH_SEARCH_DIR;
+  const dataDir = kept ? (fs.mkdirSync(kept, { recursive: true }), kept) : fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-bench-search-'));
+  const out: SearchRow[] = [];
+  try {
+    for (const size of sizes) {
+      const file = path.join(dataDir, `search-${size}.sqlite`);
+      console.log(`… search: ${fs.existsSync(file) ? 'reusing' : 'generating'} ${file} (${size} resources)`);
+      const { patients, perSec } = await growStore(file, size, (m) => console.log(m));
+      const server = await startProcess('server/main.ts', { PORT: String(port), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: file }, '/readyz');
+      try {
+        const rows = await benchQueries(server.url, size, patients, seconds);
+        rows[0].ingestPerSec = perSec;
+        out.push(...rows);
+        console.log(`  server RSS after the queries at ${size} resources: ${server.rssMb() ?? '?'} MB`);
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    if (!kept) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const bareProc = await startProcess('bench/bare-express.ts', { PORT: '18181' }, '/fhir/Patient/x');
+  let bare: number;
+  try {
+    bare = (await autocannon({ url: `${bareProc.url}/fhir/Patient/bench-patient`, connections: 32, duration: seconds })).requests.average;
+  } finally {
+    await bareProc.stop();
+  }
+  const at = new Date().toISOString();
+  const rows = await benchSearchSizes(18300, seconds);
+  console.log(`\n${at} · ${os.cpus().length} × ${os.cpus()[0]?.model} · bare Express ${Math.round(bare)} req/s · ${seconds}s per query, 32 connections`);
+  console.log('| search (SQLite) | resources | req/s | vs bare | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${Math.round((100 * r.reqPerSec) / bare)} % | ${r.p50} | ${r.p99} | ${r.errors} |`);
 }

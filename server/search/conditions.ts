@@ -8,6 +8,12 @@ import { normaliseString } from './values.ts';
 export interface Cond {
   sql: string;
   params: SqlValue[];
+  /** Equality on the whole value index prefix, so the index yields res_id in order (a LIMIT can stop early). */
+  ordered?: boolean;
+  /** No index range serves it (LIKE, a system without code): it is probed per row, never read whole. */
+  unindexed?: boolean;
+  /** An index range on these columns, which the index then orders with res_id last (page.ts reads it in that order). */
+  range?: string[];
 }
 
 export const unescape = (v: string): string => splitEscaped(v, '\u0000')[0];
@@ -68,7 +74,15 @@ export function numberValueCond(a: string, raw: string, name: string): Cond {
   return numberCond(`${a}.value`, prefix, v, delta);
 }
 
-/** Date search on the [lo, hi) columns: the target range against the search range. */
+/** The column orders of sp_date_value (res_type, param, lo, hi, res_id) and sp_date_hi (res_type, param, hi, lo, res_id). */
+const BY_LO = ['lo', 'hi'];
+const BY_HI = ['hi', 'lo'];
+
+/**
+ * Date search on the [lo, hi) columns: the target range against the search range [slo, shi). Each prefix keeps the
+ * R4 meaning, written so one bound is an index range on lo (sp_date_value) or hi (sp_date_hi) and the rest filters
+ * inside it: ge ≡ hi > shi OR (lo >= slo AND hi <= shi), and since lo < hi both alternatives imply hi > slo.
+ */
 export function dateCond(a: string, raw: string, now: Date): Cond {
   const [prefix, rest] = parsePrefix(raw);
   let [slo, shi] = dateRange(rest);
@@ -76,21 +90,22 @@ export function dateCond(a: string, raw: string, now: Date): Cond {
   const hi = `${a}.hi`;
   switch (prefix) {
     case 'eq':
-      return { sql: `${lo} >= ? AND ${hi} <= ?`, params: [slo, shi] };
+      return { sql: `${lo} >= ? AND ${lo} < ? AND ${hi} <= ?`, params: [slo, shi, shi], range: BY_LO };
     case 'ne':
       return { sql: `(${lo} < ? OR ${hi} > ?)`, params: [slo, shi] };
     case 'gt':
-      return { sql: `${hi} > ?`, params: [shi] };
+      return { sql: `${hi} > ?`, params: [shi], range: BY_HI };
     case 'lt':
-      return { sql: `${lo} < ?`, params: [slo] };
+      return { sql: `${lo} < ?`, params: [slo], range: BY_LO };
     case 'ge':
-      return { sql: `(${hi} > ? OR ${lo} >= ?)`, params: [shi, slo] };
+      return { sql: `${hi} > ? AND (${hi} > ? OR ${lo} >= ?)`, params: [slo, shi, slo], range: BY_HI };
     case 'le':
-      return { sql: `(${lo} < ? OR ${hi} <= ?)`, params: [slo, shi] };
+      // lt ≡ lo < slo, or contained: lo >= slo AND hi <= shi; both imply lo < shi.
+      return { sql: `${lo} < ? AND (${lo} < ? OR ${hi} <= ?)`, params: [shi, slo, shi], range: BY_LO };
     case 'sa':
-      return { sql: `${lo} >= ?`, params: [shi] };
+      return { sql: `${lo} >= ?`, params: [shi], range: BY_LO };
     case 'eb':
-      return { sql: `${hi} <= ?`, params: [slo] };
+      return { sql: `${hi} <= ?`, params: [slo], range: BY_HI };
     case 'ap': {
       // ±10 % of the distance to now, at least one day (https://hl7.org/fhir/R4/search.html#prefix).
       const t0 = Date.parse(slo);
@@ -98,6 +113,7 @@ export function dateCond(a: string, raw: string, now: Date): Cond {
       const gap = Math.max(Math.abs(now.getTime() - t0) * 0.1, 86_400_000);
       slo = new Date(Math.max(t0 - gap, -62135596800000)).toISOString();
       shi = new Date(Math.min(t1 + gap, 253402300799999)).toISOString();
+      // Neither bound alone is a tight range: no value order (the window is found by probing).
       return { sql: `${lo} < ? AND ${hi} > ?`, params: [shi, slo] };
     }
   }
@@ -107,13 +123,13 @@ export function dateCond(a: string, raw: string, now: Date): Cond {
 export function stringCond(a: string, raw: string, modifier: string | undefined, name: string): Cond {
   const value = unescape(raw);
   const norm = normaliseString(value);
-  if (modifier === 'exact') return { sql: `${a}.value = ? AND ${a}.exact = ?`, params: [norm, value] };
+  if (modifier === 'exact') return { sql: `${a}.value = ? AND ${a}.exact = ?`, params: [norm, value], ordered: true };
   if (norm.length === 0) throw invalid(`${name}: an empty string matches nothing useful`);
   if (modifier === 'contains') {
     if ([...norm].length < 3) throw invalid(`${name}:contains needs at least 3 characters`);
-    return { sql: `${a}.value LIKE ? ESCAPE '\\'`, params: [`%${escapeLike(norm)}%`] };
+    return { sql: `${a}.value LIKE ? ESCAPE '\\'`, params: [`%${escapeLike(norm)}%`], unindexed: true };
   }
-  return { sql: `${a}.value >= ? AND ${a}.value < ?`, params: [norm, prefixEnd(norm)] };
+  return { sql: `${a}.value >= ? AND ${a}.value < ?`, params: [norm, prefixEnd(norm)], range: ['value'] };
 }
 
 /** Token `[system]|[code]`, `|code`, `system|`, `code`. */
@@ -126,8 +142,8 @@ export function tokenCond(a: string, raw: string): Cond {
   }
   const [system, code] = parts;
   if (!code && !system) throw invalid('A token needs a system or a code');
-  if (!code) return { sql: `${a}.system = ?`, params: [system] };
-  return { sql: `${a}.code = ? AND ${a}.system = ?`, params: [code, system] };
+  if (!code) return { sql: `${a}.system = ?`, params: [system], unindexed: true };
+  return { sql: `${a}.code = ? AND ${a}.system = ?`, params: [code, system], ordered: true };
 }
 
 /** Token :text — word-prefix match on the normalised display text. */
@@ -135,7 +151,7 @@ export function tokenTextCond(a: string, raw: string): Cond {
   const norm = normaliseString(unescape(raw));
   if (!norm) throw invalid(':text needs a value');
   const like = escapeLike(norm);
-  return { sql: `(${a}.text LIKE ? ESCAPE '\\' OR ${a}.text LIKE ? ESCAPE '\\')`, params: [`${like}%`, `% ${like}%`] };
+  return { sql: `(${a}.text LIKE ? ESCAPE '\\' OR ${a}.text LIKE ? ESCAPE '\\')`, params: [`${like}%`, `% ${like}%`], unindexed: true };
 }
 
 /** Quantity `[prefix]number|system|code`; UCUM units compare on the canonical value. */
@@ -163,7 +179,7 @@ export function quantityCond(a: string, raw: string, name: string): Cond {
 /** uri: exact, :below (path prefix), :above (the value or any of its parent paths). */
 export function uriCond(a: string, raw: string, modifier: string | undefined): Cond {
   const value = unescape(raw);
-  if (modifier === 'below') return { sql: `(${a}.value = ? OR ${a}.value LIKE ? ESCAPE '\\')`, params: [value, `${escapeLike(value.replace(/\/$/, ''))}/%`] };
+  if (modifier === 'below') return { sql: `(${a}.value = ? OR ${a}.value LIKE ? ESCAPE '\\')`, params: [value, `${escapeLike(value.replace(/\/$/, ''))}/%`], unindexed: true };
   if (modifier === 'above') {
     const parents: string[] = [];
     const parts = value.split('/');

@@ -7,7 +7,9 @@ import { Indexer, type BatchIndexHook } from './indexer.ts';
 import { loadParamTable } from './params.ts';
 import { parseQuery, show, type IncludeSpec } from './parse.ts';
 import { Planner, type IdSet } from './plan.ts';
-import { countMatches, decodeCursor, drivenClause, ESTIMATE_CAP, queryPage, sortExprs, whereClause } from './query.ts';
+import { countCandidates, countMatches, decodeCursor, ESTIMATE_CAP, sortExprs, whereClause } from './query.ts';
+import { Estimator, SMALL, type DriverChoice } from './estimate.ts';
+import { decodeScanCursor, SCAN_BUDGET, scanPage, sortedPage } from './page.ts';
 import { SEARCH_MIGRATIONS } from './schema.ts';
 
 export interface SearchEngineOptions {
@@ -16,6 +18,9 @@ export interface SearchEngineOptions {
   now?: () => Date;
   /** Sorted searches over more matches than this are refused as too costly (default 10,000). */
   maxSortMatches?: number;
+  /** Plan tuning, for tests: a set with fewer index rows is read whole (default SMALL); rows read per unsorted page. */
+  smallSet?: number;
+  scanBudget?: number;
 }
 
 export interface TitrateSearchEngine extends SearchEngine {
@@ -42,6 +47,8 @@ export function createSearchEngine(opts: SearchEngineOptions = {}): TitrateSearc
   const sortCap = opts.maxSortMatches ?? ESTIMATE_CAP;
   const indexer = new Indexer(loadParamTable(), baseUrl);
   const indexHook = indexer.hook();
+  const estimator = new Estimator(opts.smallSet ?? SMALL);
+  const scanBudget = opts.scanBudget ?? SCAN_BUDGET;
 
   async function search(store: ResourceStore, req: SearchRequest): Promise<SearchResult> {
     const type = req.type;
@@ -57,31 +64,43 @@ export function createSearchEngine(opts: SearchEngineOptions = {}): TitrateSearc
       if (set) (sets.push(set), self.push(p.raw));
     }
     if (req.compartment) sets.push(compartmentSet(type, req.compartment));
-    const keys = sortExprs(indexer, type, q.sort, store.dialect);
+    const keys = sortExprs(indexer, type, q.sort, store.dialect, 'cand.id');
     const includes: IncludeSpec[] = [];
     for (const spec of q.includes) {
       if (await lenient(req.strict, warnings, () => (checkIncludes(indexer, type, [spec]), true))) (includes.push(spec), self.push(spec.raw));
     }
     self.push(...q.controlSelf);
     if (q.countGiven) self.push(['_count', String(q.count)]);
-    const where = whereClause(type, sets, store.dialect);
     const countOnly = q.summary === 'count';
-    let total = countOnly || q.total === 'accurate' ? await countMatches(store, where, true)
-      : q.total === 'estimate' ? await countMatches(store, where, false) : undefined;
-    // An estimate stops counting at ESTIMATE_CAP: past it, no total rather than a wrong one.
-    if (q.total === 'estimate' && !countOnly && total !== undefined && total > ESTIMATE_CAP) {
-      total = undefined;
-      warnings.push(`More than ${ESTIMATE_CAP} matches; use _total=accurate for the exact number`);
+    // A later unsorted page keeps the order its first page was cut in (value order names its driver in the cursor).
+    const scanCursor = q.cursor && !keys.length ? decodeScanCursor(q.cursor, sets) : undefined;
+    const choice: DriverChoice = scanCursor?.set !== undefined
+      ? { set: sets[scanCursor.set], rows: Infinity, byValue: true }
+      : await estimator.choose(store, sets, !keys.length && !q.cursor);
+    const where = () => whereClause(type, sets, choice, store.dialect);
+    // Estimates and sorts read every candidate: past a bound on those, an estimate is left out and a sort refused.
+    const candidatesWithin = async (cap: number) => choice.rows <= cap || (await countCandidates(store, type, choice, cap)) <= cap;
+    let total: number | undefined;
+    if (countOnly || q.total === 'accurate') total = await countMatches(store, where(), true);
+    else if (q.total === 'estimate') {
+      const n = (await candidatesWithin(scanBudget)) ? await countMatches(store, where(), false) : undefined;
+      // An estimate stops counting at ESTIMATE_CAP (and reads at most SCAN_BUDGET candidates): past it, no total rather than a wrong one.
+      if (n !== undefined && n <= ESTIMATE_CAP) total = n;
+      else warnings.push(`${n === undefined ? 'Too many candidates to estimate the number of matches' : `More than ${ESTIMATE_CAP} matches`}; use _total=accurate for the exact number`);
     }
     // Sorting reads a sort key for every match: refuse to do that for more than sortCap matches.
     const resourceKeysOnly = q.sort.every((k) => k.name === '_id' || k.name === '_lastUpdated');
-    if (keys.length && !(resourceKeysOnly && sets.length === 0) && !countOnly) {
-      const n = total !== undefined && q.total === 'accurate' ? total : await countMatches(store, where, false);
+    if (keys.length && !(resourceKeysOnly && sets.length === 0) && !countOnly && choice.rows > sortCap) {
+      const n = total !== undefined && q.total === 'accurate' ? total
+        : (await candidatesWithin(2 * Math.max(sortCap, estimator.small))) ? await countMatches(store, where(), false) : Infinity;
       if (n > sortCap) throw new FhirError('too-costly', `_sort over more than ${sortCap} matches; narrow the search first`);
     }
-    const cursor = q.cursor ? decodeCursor(q.cursor, keys) : undefined;
-    let result: Awaited<ReturnType<typeof queryPage>> = { matches: [] };
-    if (!countOnly && q.count > 0) result = await queryPage(store, keys.length ? where : drivenClause(type, sets, store.dialect), keys, q.count, cursor);
+    let result: Awaited<ReturnType<typeof scanPage>> = { matches: [] };
+    if (!countOnly && q.count > 0) {
+      result = keys.length
+        ? await sortedPage(store, type, sets, choice, keys, q.count, q.cursor ? decodeCursor(q.cursor, keys) : undefined, store.dialect)
+        : await scanPage(store, type, sets, choice, q.count, scanCursor, store.dialect, scanBudget);
+    }
     const included = await resolveIncludes(store, indexer, type, result.matches, includes, warnings);
     return {
       matches: result.matches,
@@ -106,7 +125,7 @@ export function createSearchEngine(opts: SearchEngineOptions = {}): TitrateSearc
       return {
         from: 'sp_ref c', idCol: 'c.res_id',
         where: `c.res_type = ? AND c.param IN (${params.map(() => '?').join(', ')}) AND c.target_type = 'Patient' AND c.target_id = ?`,
-        params: [type, ...params, c.id], negate: false, rank: 1,
+        params: [type, ...params, c.id], negate: false, rank: 1, ordered: params.length === 1,
       };
     }
     const refs = params.length

@@ -8,10 +8,14 @@ import type { CompiledParam, Indexer } from './indexer.ts';
 import { chainSet, hasSet } from './chain.ts';
 import { invalid, show, splitKeepEscapes, type SearchParam } from './parse.ts';
 import type { ParamType } from './params.ts';
+import { UNINDEXED_RANK } from './estimate.ts';
 import { referenceCond } from './reference.ts';
 import { valueSetMembers } from './valueset.ts';
 
-/** `SELECT idCol FROM from WHERE where`; `rank` orders clauses by expected selectivity (lowest drives the query). */
+/**
+ * `SELECT idCol FROM from WHERE where`; `rank` orders sets by expected selectivity, the order in which they are
+ * counted to choose the driver (estimate.ts); UNINDEXED_RANK and above are never read whole.
+ */
 export interface IdSet {
   from: string;
   idCol: string;
@@ -19,6 +23,10 @@ export interface IdSet {
   params: SqlValue[];
   negate: boolean;
   rank: number;
+  /** The index yields idCol in order for `where` (one equality on the whole value prefix, one stored parameter). */
+  ordered?: boolean;
+  /** `where` is one index range and the index orders its rows by these columns, then idCol. */
+  byValue?: string[];
 }
 
 export const TABLE_OF: Record<string, string> = {
@@ -85,7 +93,9 @@ export class Planner {
         if (p.modifier && (!isResourceType(p.modifier) || (def.def.targets && !def.def.targets.includes(p.modifier)))) {
           throw new FhirError('not-supported', `Modifier :${p.modifier} is not valid for reference parameter ${show(p.name)}`);
         }
-        for (const v of p.values) conds.push(referenceCond(a, v, this.baseUrl, def.def.targets, p.modifier));
+        // An alias bound to one target type (Observation.patient → subject as Patient) searches that type only.
+        const targets = def.targetType ? [def.targetType] : def.def.targets;
+        for (const v of p.values) conds.push(referenceCond(a, v, this.baseUrl, targets, p.modifier));
       }
       rank = 1;
     } else {
@@ -95,11 +105,15 @@ export class Planner {
       if (p.modifier === 'of-type') suffix = ':of-type';
       negate = p.modifier === 'not' || p.modifier === 'not-in';
       for (const v of p.values) conds.push(await this.valueCond(a, def.type, v, p.modifier, p.name));
-      rank = { token: p.modifier === 'text' ? 8 : 2, string: p.modifier === 'contains' ? 8 : 3, uri: 3, quantity: 5, number: 5, date: 6 }[def.type as string] ?? 5;
+      rank = { token: 2, string: 3, uri: 3, quantity: 5, number: 5, date: 6 }[def.type as string] ?? 5;
     }
+    if (conds.some((c) => c.unindexed)) rank = UNINDEXED_RANK;
+    const single = conds.length === 1 && def.stored.length === 1;
+    const ordered = single && conds[0].ordered === true;
+    const byValue = single && !negate && rank < UNINDEXED_RANK ? conds[0].range?.map((c) => `${a}.${c}`) : undefined;
     const pin = paramIn(a, def, suffix);
     const where = `${a}.res_type = ? AND ${pin.sql} AND (${conds.map((c) => `(${c.sql})`).join(' OR ')})`;
-    return { from, idCol: `${a}.res_id`, where, params: [type, ...pin.params, ...conds.flatMap((c) => c.params)], negate, rank };
+    return { from, idCol: `${a}.res_id`, where, params: [type, ...pin.params, ...conds.flatMap((c) => c.params)], negate, rank, ordered, byValue };
   }
 
   async valueCond(a: string, type: ParamType, v: string, modifier: string | undefined, name: string): Promise<C.Cond> {
@@ -109,7 +123,7 @@ export class Planner {
         if (modifier === 'of-type') {
           const parts = C.unescape(v).split('|');
           if (parts.length !== 3 || !parts[1] || !parts[2]) throw invalid(`${name}:of-type needs system|code|value, got ${show(v)}`);
-          return { sql: `${a}.system = ? AND ${a}.code = ?`, params: [`${parts[0]}|${parts[1]}`, parts[2]] };
+          return { sql: `${a}.system = ? AND ${a}.code = ?`, params: [`${parts[0]}|${parts[1]}`, parts[2]], ordered: true };
         }
         if (modifier === 'in' || modifier === 'not-in') {
           const members = await valueSetMembers(this.store, C.unescape(v));

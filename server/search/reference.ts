@@ -18,10 +18,10 @@ export function referenceCond(a: string, raw: string, baseUrl: string, targets: 
     const [type, id] = parts;
     if (!isResourceType(type) || !ID_RE.test(id)) throw invalid(`${show(value)} is not a reference Type/id`);
     if (typeModifier && typeModifier !== type) throw invalid(`${show(value)} contradicts the :${typeModifier} modifier`);
-    return { sql: `${a}.target_id = ? AND ${a}.target_type = ?`, params: [id, type] };
+    return { sql: `${a}.target_id = ? AND ${a}.target_type = ?`, params: [id, type], ordered: true };
   }
   if (parts.length !== 1 || !ID_RE.test(value)) throw invalid(`${show(value)} is not a resource id or reference`);
-  if (typeModifier) return { sql: `${a}.target_id = ? AND ${a}.target_type = ?`, params: [value, typeModifier] };
-  if (targets && targets.length === 1) return { sql: `${a}.target_id = ? AND ${a}.target_type = ?`, params: [value, targets[0]] };
+  if (typeModifier) return { sql: `${a}.target_id = ? AND ${a}.target_type = ?`, params: [value, typeModifier], ordered: true };
+  if (targets && targets.length === 1) return { sql: `${a}.target_id = ? AND ${a}.target_type = ?`, params: [value, targets[0]], ordered: true };
   return { sql: `${a}.target_id = ?`, params: [value] };
 }

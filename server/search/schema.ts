@@ -45,4 +45,8 @@ function ddl(d: Dialect): string[] {
   ];
 }
 
-export const SEARCH_MIGRATIONS: readonly Migration[] = [{ name: '100-search-index', statements: ddl }];
+export const SEARCH_MIGRATIONS: readonly Migration[] = [
+  { name: '100-search-index', statements: ddl },
+  // gt / ge / eb bound the end of a date range (conditions.ts dateCond): an index range on hi serves them.
+  { name: '101-search-date-hi', statements: () => ['CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date (res_type, param, hi, lo, res_id)'] },
+];

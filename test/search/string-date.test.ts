@@ -79,6 +79,12 @@ describe.each(DRIVERS.map((d) => [d.name, d] as const))('date search on %s', (_,
     expect(await ids(f, 'Observation', 'date=eb2025-01-16')).toEqual(['o-day', 'o-instant']);
     expect(await ids(f, 'Observation', 'date=ne2025-01-15')).toEqual(['o-month', 'o-open', 'o-period']);
   });
+  it('ge needs the range above the value to overlap the target, or the value to contain it (R4 prefix table)', async () => {
+    // o-period is 2024-12-20 … 2025-01-20: it ends inside the day 2025-01-20 and starts before it, so it is not ge that day.
+    expect(await ids(f, 'Observation', 'date=ge2025-01-20')).toEqual(['o-month', 'o-open']);
+    expect(await ids(f, 'Observation', 'date=ge2025-01-19')).toEqual(['o-month', 'o-open', 'o-period']);
+    expect(await ids(f, 'Observation', 'date=le2025-01-15')).toEqual(['o-day', 'o-instant', 'o-period']);
+  });
   it('an open-ended period extends to the future', async () => {
     expect(await ids(f, 'Observation', 'date=ge2030-01-01')).toEqual(['o-open']);
   });
