@@ -45,7 +45,6 @@ export function openSqlite(file: string): SqlDriver {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
   // Checkpoint every ~40 MB of WAL instead of 4 MB: a 1,000-resource ingest no longer checkpoints (and fsyncs) per commit.
   db.pragma('wal_autocheckpoint = 10000');
   // Planner statistics: without them SQLite picks poor index scans once tables grow (measured: $medication-review
