@@ -63,7 +63,9 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   for (const m of deps.mounts ?? []) app.use(m.path, m.router);
 
   const fhir = express.Router();
-  fhir.use(express.text({ type: () => true, limit: deps.bodyLimitBytes }));
+  const text = express.text({ type: () => true, limit: deps.bodyLimitBytes });
+  // GET and HEAD carry no body here: they skip the body parser.
+  fhir.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : text(req, res, next)));
   fhir.use(async (req: Request, res: Response) => {
     const requestId = String(res.getHeader('X-Request-Id'));
     // The CapabilityStatement is public (SMART App Launch: clients read it before they have a token).
