@@ -32,7 +32,7 @@ const distinct = (values: unknown[]) => [...new Set(values.map((v) => JSON.strin
 describe('search parameter extraction', () => {
   const engine = createSearchEngine({ baseUrl: 'https://titrate.example/fhir' });
 
-  it.skipIf(!fs.existsSync(CORPUS))('compiled paths return what fhirpath returns on the official R4 examples', () => {
+  it('compiled paths return what fhirpath returns on the official R4 examples', () => {
     let compared = 0;
     const mismatches: string[] = [];
     for (const file of fs.readdirSync(CORPUS).filter((f) => f.endsWith('.json'))) {
