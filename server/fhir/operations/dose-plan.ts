@@ -4,6 +4,7 @@ import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../con
 import type { OperationDef } from './registry.ts';
 import { loadPatientRecord } from './patient-record.ts';
 import { asFhirError, parametersBody } from './clinical-errors.ts';
+import { FhirError } from '../errors.ts';
 
 function planOperation(kb: KnowledgeBase, name: 'taper' | 'titrate'): OperationDef {
   return {
@@ -17,7 +18,14 @@ function planOperation(kb: KnowledgeBase, name: 'taper' | 'titrate'): OperationD
       const stored = await ctx.store.read('MedicationRequest', p.id!);
       const request = JSON.parse(stored!.json!) as fhir4.MedicationRequest;
       const patientId = /^(?:.*\/)?Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(request.subject?.reference ?? '')?.[1];
-      const record = patientId ? await loadPatientRecord(ctx, patientId, { observationCodes: kb.observedLoinc }).catch(() => undefined) : undefined;
+      // The co-medication context (e.g. valproate for a lamotrigine titration); Observations are not used. A subject
+      // that is not stored plans without context; any other failure (access, too-costly) is the answer.
+      const record = patientId
+        ? await loadPatientRecord(ctx, patientId, { observationCodes: [] }).catch((err: unknown) => {
+            if (err instanceof FhirError && err.kind === 'not-found') return undefined;
+            throw err;
+          })
+        : undefined;
       const context = {
         now: ctx.now(),
         regimen: record?.medicationRequests.filter((m) => m.id !== request.id),
