@@ -164,11 +164,14 @@ async function resourceOrderPage(
   store: ResourceStore, type: string, keys: SortExpr[], count: number, cursor: SqlValue[] | undefined,
 ): Promise<{ matches: StoredResource[]; nextCursor?: string }> {
   const cols = keys.map((k) => ({ ...k, sql: `r.${k.column}`, params: [] }));
-  const after = cursor ? afterCursor(cols, cursor, 'r.id') : undefined;
+  // Ties broken by id in the direction of the last key, so (type, last_updated, id) serves the whole ORDER BY read
+  // backwards too; a mixed direction made SQLite sort every resource sharing a timestamp (seconds at 1 M).
+  const idDesc = cols.length > 0 && cols[cols.length - 1].desc;
+  const after = cursor ? afterCursor(cols, cursor, 'r.id', idDesc) : undefined;
   const rows = await store.sql.query<PageRow>(
     `SELECT r.type, r.id, r.version, r.last_updated, r.content${cols.map((k, i) => `, ${k.sql} AS k${i}`).join('')} FROM resources r
       WHERE r.type = ? AND r.deleted = 0${after ? ` AND ${after.sql}` : ''}
-      ORDER BY ${[...cols.map((k) => `${k.sql}${k.desc ? ' DESC' : ''}`), 'r.id'].join(', ')} ${limit(count + 1)}`,
+      ORDER BY ${[...cols.map((k) => `${k.sql}${k.desc ? ' DESC' : ''}`), `r.id${idDesc ? ' DESC' : ''}`].join(', ')} ${limit(count + 1)}`,
     [type, ...(after?.params ?? [])],
   );
   return cut(rows, keys, count);

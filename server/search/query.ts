@@ -62,9 +62,9 @@ export function decodeCursor(raw: string, keys: SortExpr[]): SqlValue[] {
   return values as SqlValue[];
 }
 
-/** (k0, k1, …, id) strictly after the cursor, each key in its own direction. */
-export function afterCursor(keys: SortExpr[], cursor: SqlValue[], idExpr: string): { sql: string; params: SqlValue[] } {
-  let sql = `${idExpr} > ?`;
+/** (k0, k1, …, id) strictly after the cursor, each key in its own direction (the id ascending unless idDesc). */
+export function afterCursor(keys: SortExpr[], cursor: SqlValue[], idExpr: string, idDesc = false): { sql: string; params: SqlValue[] } {
+  let sql = `${idExpr} ${idDesc ? '<' : '>'} ?`;
   let params: SqlValue[] = [cursor[keys.length]];
   for (let i = keys.length - 1; i >= 0; i--) {
     const k = keys[i];

@@ -67,6 +67,19 @@ describe.each(DRIVERS.map((d) => [d.name, d] as const))('search results on %s', 
     expect(seen).toHaveLength(25);
     expect(new Set(seen).size).toBe(25);
   });
+  it('pages _sort=-_lastUpdated through a shared timestamp: ties by id descending, every match once', async () => {
+    // The fixture's Observations share one lastUpdated; ties follow the last key's direction (index order).
+    const seen: string[] = [];
+    let r = await search(f, 'Observation', '_sort=-_lastUpdated&_count=10');
+    seen.push(...r.matches.map((m) => m.id));
+    while (r.next) {
+      r = await search(f, 'Observation', pageQuery(r.next));
+      seen.push(...r.matches.map((m) => m.id));
+    }
+    expect(seen).toEqual(OBS.map((o) => o.id as string).sort().reverse());
+    const ascending = await search(f, 'Observation', '_sort=_lastUpdated&_count=3');
+    expect(ascending.matches.map((m) => m.id)).toEqual(['o00', 'o01', 'o02']);
+  });
   it('keeps paging stable when a resource is added before the cursor', async () => {
     const first = await search(f, 'Patient', '_count=1');
     await f.store.put('Patient', 'a0', { resourceType: 'Patient', name: [{ family: 'Aaron' }] }, '2026-01-15T11:00:00.000Z');
