@@ -10,10 +10,9 @@ import { createSearch } from './search/select.ts';
 import { createApp } from './app.ts';
 import { AuditSink, createAuthServer, type AuthServer, type ClientRegistration } from './auth/index.ts';
 import type { AuditEntry } from './fhir/context.ts';
-import { newId } from './fhir/ids.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { createAuditWriter } from './audit/writer.ts';
-import type { AuditItem } from './audit/items.ts';
+import { storeAuditEvents, type AuditItem } from './audit/items.ts';
 import path from 'node:path';
 import { loadKnowledgeBase } from './clinical/index.ts';
 import { clinicalOperations } from './fhir/operations/clinical.ts';
@@ -80,9 +79,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const auditWriter = createAuditWriter({
     location: driver.location,
     baseUrl: `${config.publicBaseUrl}/fhir`,
-    inline: async (events, at) => {
-      await store.insertNew(events.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), at);
-    },
+    inline: (events, at) => storeAuditEvents(store, events, at),
     log,
   });
   const auditSink = new AuditSink<AuditItem>({

@@ -2,6 +2,8 @@
 // or the few facts of one FHIR interaction, built into an AuditEvent by the writer. Batches cross to the writer
 // thread as one JSON string, which costs the request thread far less than cloning finished AuditEvents.
 import { buildAuditEvent, type AuditInput } from '../auth/audit-event.ts';
+import { newId } from '../fhir/ids.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
 
 export type AuditItem = { readonly event: fhir4.AuditEvent } | { readonly input: AuditInput };
 
@@ -12,10 +14,22 @@ export function encodeItems(items: readonly AuditItem[]): string {
   return JSON.stringify(items);
 }
 
-export function decodeEvents(json: string): fhir4.AuditEvent[] {
-  return (JSON.parse(json) as WireItem[]).map((item) => ('event' in item ? item.event : buildAuditEvent({ ...item.input, recorded: new Date(item.input.recorded) })));
-}
-
 export function toEvents(items: readonly AuditItem[]): fhir4.AuditEvent[] {
   return items.map((item) => ('event' in item ? item.event : buildAuditEvent(item.input)));
+}
+
+export function decodeEvents(json: string): fhir4.AuditEvent[] {
+  const revive = (item: WireItem): AuditItem => ('event' in item ? item : { input: { ...item.input, recorded: new Date(item.input.recorded) } });
+  return toEvents((JSON.parse(json) as WireItem[]).map(revive));
+}
+
+/** Largest transaction: on SQLite the other thread's writers wait while one is open. */
+const CHUNK = 500;
+
+/** Stores AuditEvents as new resources (indexed like any other), at most CHUNK per transaction. */
+export async function storeAuditEvents(store: ResourceStore, events: readonly fhir4.AuditEvent[], at: string): Promise<void> {
+  for (let i = 0; i < events.length; i += CHUNK) {
+    const chunk = events.slice(i, i + CHUNK);
+    await store.insertNew(chunk.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), at);
+  }
 }

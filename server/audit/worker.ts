@@ -2,13 +2,11 @@
 // (about 0.1 ms each) happens beside the request thread instead of on it. Loaded through boot.mjs.
 // In: { seq, items, at } batches and { close: true }. Out: { seq, error? } per batch, { closed: true } at the end.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { DbLocation, SqlDriver } from '../store/driver.ts';
-import { openSqlite } from '../store/sqlite.ts';
-import { openPostgres } from '../store/postgres.ts';
+import type { DbLocation } from '../store/driver.ts';
+import { openAt } from '../store/open.ts';
 import { ResourceStore } from '../store/resource-store.ts';
 import { createSearch } from '../search/select.ts';
-import { newId } from '../fhir/ids.ts';
-import { decodeEvents } from './items.ts';
+import { decodeEvents, storeAuditEvents } from './items.ts';
 
 export interface WorkerInit {
   readonly location: DbLocation;
@@ -20,15 +18,9 @@ export type ToWorker = { seq: number; items: string; at: string } | { close: tru
 export type FromWorker = { seq: number; error?: string } | { closed: true };
 
 const port = parentPort!;
-const CHUNK = 500;
 const init = (workerData as { init: WorkerInit }).init;
 
-function open(location: DbLocation): SqlDriver {
-  if (location.kind === 'sqlite') return openSqlite(location.file);
-  return openPostgres(location.url, { poolSize: 2, ...(location.schema !== undefined && { schema: location.schema }) });
-}
-
-const driver = open(init.location);
+const driver = openAt(init.location, { poolSize: 2 });
 const search = await createSearch({ baseUrl: init.baseUrl });
 const store = ResourceStore.open(driver, search.indexHook);
 
@@ -43,12 +35,7 @@ port.on('message', (msg: ToWorker) => {
       return;
     }
     try {
-      // Short transactions: on SQLite the request thread's writers wait while this thread holds the write lock.
-      const events = decodeEvents(msg.items);
-      for (let i = 0; i < events.length; i += CHUNK) {
-        const chunk = events.slice(i, i + CHUNK);
-        await store.insertNew(chunk.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), msg.at);
-      }
+      await storeAuditEvents(store, decodeEvents(msg.items), msg.at);
       port.postMessage({ seq: msg.seq } satisfies FromWorker);
     } catch (err) {
       port.postMessage({ seq: msg.seq, error: (err as Error).message } satisfies FromWorker);

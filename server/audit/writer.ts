@@ -22,8 +22,6 @@ export interface AuditWriterOptions {
   /** The request thread's own write, used for in-memory databases and after a worker failure. */
   readonly inline: (events: fhir4.AuditEvent[], at: string) => Promise<void>;
   readonly log: Logger;
-  /** Default: a thread unless the database is in-memory SQLite. */
-  readonly threaded?: boolean;
 }
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
@@ -31,7 +29,7 @@ const ENTRY = new URL('./worker.ts', import.meta.url).href;
 
 export function createAuditWriter(opts: AuditWriterOptions): AuditWriter {
   const memory = opts.location.kind === 'sqlite' && opts.location.file === ':memory:';
-  let threaded = (opts.threaded ?? true) && !memory;
+  let threaded = !memory;
   let worker: Worker | undefined;
   let seq = 0;
   const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();

@@ -14,6 +14,19 @@ type R = Record<string, any>;
 const CORPORA = path.resolve(import.meta.dirname, '../../../shared/corpora');
 const errors = (issues: { severity: string; diagnostics: string; expression: string[] }[]) => issues.filter(isError as never) as typeof issues;
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
+/** The head of a draft constraint profile on a core type, at http://example.org/StructureDefinition/{tail}. */
+const constraintOn = (type: string, tail: string, name: string, over: R = {}): R => ({
+  resourceType: 'StructureDefinition',
+  url: `http://example.org/StructureDefinition/${tail}`,
+  name,
+  status: 'draft',
+  kind: 'resource',
+  abstract: false,
+  type,
+  baseDefinition: `${CORE}${type}`,
+  derivation: 'constraint',
+  ...over,
+});
 
 describe('Bundle.entry.fullUrl', () => {
   const bundle = (fullUrl: string): R => ({
@@ -135,15 +148,7 @@ describe('MeasureReport against its Measure', () => {
 
 describe('submitted StructureDefinitions', () => {
   const sd = (over: R, elements: R[]): R => ({
-    resourceType: 'StructureDefinition',
-    url: 'http://example.org/StructureDefinition/obs',
-    name: 'Obs',
-    status: 'draft',
-    kind: 'resource',
-    abstract: false,
-    type: 'Observation',
-    baseDefinition: `${CORE}Observation`,
-    derivation: 'constraint',
+    ...constraintOn('Observation', 'obs', 'Obs'),
     differential: { element: [{ id: 'Observation', path: 'Observation' }, ...elements] },
     ...over,
   });
@@ -170,16 +175,7 @@ describe('submitted StructureDefinitions', () => {
   });
   it('rejects an extension that changes the fixed url of the extension it derives from', async () => {
     const base: R = {
-      resourceType: 'StructureDefinition',
-      url: 'http://example.org/StructureDefinition/ext-base',
-      name: 'ExtBase',
-      status: 'draft',
-      kind: 'complex-type',
-      abstract: false,
-      context: [{ type: 'element', expression: 'Element' }],
-      type: 'Extension',
-      baseDefinition: `${CORE}Extension`,
-      derivation: 'constraint',
+      ...constraintOn('Extension', 'ext-base', 'ExtBase', { kind: 'complex-type', context: [{ type: 'element', expression: 'Element' }] }),
       differential: { element: [{ id: 'Extension.url', path: 'Extension.url', fixedUri: 'http://example.org/StructureDefinition/ext-base' }] },
     };
     const derived: R = { ...base, url: 'http://example.org/StructureDefinition/ext-derived', name: 'ExtDerived', baseDefinition: base.url };
@@ -254,15 +250,7 @@ describe('profile rules', () => {
       compose: { include: [{ system: 'http://loinc.org', concept: [{ code: '100065-2' }] }] },
     };
     const profile: R = {
-      resourceType: 'StructureDefinition',
-      url: 'http://example.org/StructureDefinition/obs-ab',
-      name: 'ObsAb',
-      status: 'draft',
-      kind: 'resource',
-      abstract: false,
-      type: 'Observation',
-      baseDefinition: `${CORE}Observation`,
-      derivation: 'constraint',
+      ...constraintOn('Observation', 'obs-ab', 'ObsAb'),
       differential: {
         element: [
           {
@@ -293,15 +281,7 @@ describe('profile rules', () => {
 
   it('matches a value discriminator from a fixed value on the slice itself and enforces it exactly', async () => {
     const profile: R = {
-      resourceType: 'StructureDefinition',
-      url: 'http://example.org/StructureDefinition/prac',
-      name: 'Prac',
-      status: 'draft',
-      kind: 'resource',
-      abstract: false,
-      type: 'Practitioner',
-      baseDefinition: `${CORE}Practitioner`,
-      derivation: 'constraint',
+      ...constraintOn('Practitioner', 'prac', 'Prac'),
       differential: {
         element: [
           { id: 'Practitioner.telecom', path: 'Practitioner.telecom', slicing: { discriminator: [{ type: 'value', path: 'use' }], rules: 'open' }, min: 1 },
@@ -322,15 +302,7 @@ describe('profile rules', () => {
 
   it('checks Reference.targetProfile on a reference resolved inside the Bundle', async () => {
     const patient: R = {
-      resourceType: 'StructureDefinition',
-      url: 'http://example.org/StructureDefinition/pat-id',
-      name: 'PatId',
-      status: 'draft',
-      kind: 'resource',
-      abstract: false,
-      type: 'Patient',
-      baseDefinition: `${CORE}Patient`,
-      derivation: 'constraint',
+      ...constraintOn('Patient', 'pat-id', 'PatId'),
       differential: { element: [{ id: 'Patient.identifier', path: 'Patient.identifier', min: 1 }] },
     };
     const cond: R = {
@@ -362,15 +334,7 @@ describe('profile rules', () => {
 
   it('warns, without judging, when a resolved reference target has only target profiles the server does not know', async () => {
     const cond: R = {
-      resourceType: 'StructureDefinition',
-      url: 'http://example.org/StructureDefinition/cond-unknown-target',
-      name: 'CondUnknownTarget',
-      status: 'draft',
-      kind: 'resource',
-      abstract: false,
-      type: 'Condition',
-      baseDefinition: `${CORE}Condition`,
-      derivation: 'constraint',
+      ...constraintOn('Condition', 'cond-unknown-target', 'CondUnknownTarget'),
       differential: {
         element: [{ id: 'Condition.subject', path: 'Condition.subject', type: [{ code: 'Reference', targetProfile: ['http://example.org/StructureDefinition/nowhere'] }] }],
       },
