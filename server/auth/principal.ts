@@ -68,7 +68,7 @@ export function createAuthenticate(tokens: TokenService, grants: GrantStatusCach
    * The principal of a token verified before, unexpired, whose grant was confirmed active a moment ago — without a
    * database read or an await; undefined sends the caller to authenticate().
    */
-  function cached(authorizationHeader: string | undefined): SmartPrincipal | undefined {
+  function recentPrincipal(authorizationHeader: string | undefined): SmartPrincipal | undefined {
     const m = authorizationHeader ? BEARER.exec(authorizationHeader) : null;
     const p = m ? verified.get(m[1]) : undefined;
     if (!p || p.expiresAt <= Math.floor(now().getTime() / 1000) || !grants.recentlyActive(p.grantId)) return undefined;
@@ -119,7 +119,7 @@ export function createAuthenticate(tokens: TokenService, grants: GrantStatusCach
     verified.set(m[1], principal);
     return principal;
   }
-  return { authenticate, cached };
+  return { authenticate, cached: recentPrincipal };
 }
 
 function isPatientOnly(scopes: readonly string[], patient: string | undefined): boolean {
