@@ -32,6 +32,10 @@ export class Metrics {
     lines.push(`titrate_http_request_duration_seconds_sum ${this.sum}`, `titrate_http_request_duration_seconds_count ${this.total}`);
     const mem = process.memoryUsage();
     lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
+    // Where the resident memory goes: the JavaScript heap, and memory held outside it (Buffers, native addons).
+    lines.push('# TYPE nodejs_heap_size_total_bytes gauge', `nodejs_heap_size_total_bytes ${mem.heapTotal}`);
+    lines.push('# TYPE nodejs_heap_size_used_bytes gauge', `nodejs_heap_size_used_bytes ${mem.heapUsed}`);
+    lines.push('# TYPE nodejs_external_memory_bytes gauge', `nodejs_external_memory_bytes ${mem.external}`);
     return lines.join('\n') + '\n';
   }
 }

@@ -82,8 +82,23 @@ function buildSchemaModule(): string {
   });
   ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json'));
   const schema = loadPatchedSchema();
+  stripDescriptions(schema);
   ajv.addSchema(schema);
-  return standalone(ajv, { fhir: schema.$id }) as string;
+  // Any character past Latin-1 makes V8 hold the whole module source as two-byte text (23 MB instead of 11):
+  // the generated code is ASCII but for string literals, where a \u escape means the same character.
+  return (standalone(ajv, { fhir: schema.$id }) as string).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Drops the `description` annotations (prose, no effect on validation) that ajv would copy into the generated
+ * module with every embedded schema object. Elements named `description` (keys of `properties`) are schemas and stay.
+ */
+function stripDescriptions(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(stripDescriptions);
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (typeof o.description === 'string') delete o.description;
+  for (const v of Object.values(o)) stripDescriptions(v);
 }
 
 export function buildCoreDefinitions(): CoreDefinitions {

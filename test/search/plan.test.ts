@@ -78,6 +78,18 @@ describe.each(DRIVERS.map((d) => [d.name, d] as const))('search plans on %s', (_
     expect(order).toEqual([...order].sort());
     expect(order.indexOf('smita')).toBeLessThan(order.indexOf('smith'));
   });
+  it('cuts a page of a large ordered driver at its first matches when the budget is far larger than the page', async () => {
+    const f = await openFixture(dc, FIXTURES, { smallSet: 2, scanBudget: 1000 });
+    try {
+      const query = `code=http://loinc.org|${PHQ9}&value-quantity=ge15&date=ge2025-01-01`;
+      const want = await expected(plain, 'Observation', query);
+      const first = await search(f, 'Observation', `${query}&_count=3`);
+      expect(first.matches.map((m) => m.id)).toEqual([...want].sort().slice(0, 3));
+      expect((await allPages(f, 'Observation', `${query}&_count=3`)).ids).toEqual(want);
+    } finally {
+      await f.close();
+    }
+  });
   it('ends a page early at the scan budget and links onward from the last row read', async () => {
     const r = await search(tuned, 'Observation', `code=http://loinc.org|${PHQ9}&value-quantity=ge27&_count=2`);
     expect(r.matches.length).toBeLessThanOrEqual(2);
@@ -115,6 +127,29 @@ describe.each(DRIVERS.map((d) => [d.name, d] as const))('search plans on %s', (_
     expect(values).toEqual([...values].sort((a, b) => b - a));
     expect(r.total).toBeUndefined();
     expect(r.warnings.join()).toMatch(/_total=accurate/);
+  });
+});
+
+describe('search plans on sqlite: an unsorted page of a large driver', () => {
+  it('stops reading candidates at the page limit instead of sorting every candidate first', async () => {
+    const f = await openFixture(DRIVERS[0], FIXTURES, { smallSet: 2 });
+    const statements: [string, unknown[]][] = [];
+    const driver = f.driver as SqlDriver;
+    const query = driver.query.bind(driver);
+    driver.query = (async (sql: string, params: unknown[] = []) => (statements.push([sql, params]), query(sql, params as never))) as typeof driver.query;
+    try {
+      await search(f, 'Observation', `code=http://loinc.org|${PHQ9}&value-quantity=ge15&date=ge2025-01-01`);
+      driver.query = query;
+      const [sql, params] = statements.find(([s]) => s.includes(') cand'))!;
+      const plan = await driver.query<{ id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params as never);
+      const page = plan.find((p) => /^(MATERIALIZE|CO-ROUTINE) page\b/.test(p.detail))!;
+      expect(page).toBeDefined();
+      // A temporary B-tree under the page means every candidate is probed and sorted before LIMIT applies.
+      expect(plan.filter((p) => p.parent === page.id).map((p) => p.detail)).not.toContain('USE TEMP B-TREE FOR ORDER BY');
+    } finally {
+      driver.query = query;
+      await f.close();
+    }
   });
 });
 

@@ -1,5 +1,8 @@
 // Core R4 validation (schema + StructureDefinitions): each problem reported with its FHIRPath location.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultCacheDir } from '../../server/validation/build-schema.ts';
 import type { ResourceValidator } from '../../server/fhir/context.ts';
 import { isError, type ValidationIssue } from '../../server/validation/types.ts';
 import { broken, sharedValidator, titrateMedicationRequest } from './builders.ts';
@@ -157,4 +160,18 @@ describe('core validation', () => {
       expect(issues.some(isError)).toBe(true);
     },
   );
+});
+
+describe('the generated schema module', () => {
+  it('is ASCII, so V8 holds its source as one-byte text, and carries no description prose', () => {
+    const code = readFileSync(join(defaultCacheDir(), 'fhir-schema.cjs'), 'utf8');
+    expect(code.length).toBeGreaterThan(1_000_000);
+    expect(code.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
+    // Patient.description does not exist, but CodeSystem.description (an element) must still be validated.
+    expect(code).not.toContain('A sequence of Unicode characters');
+  });
+  it('still validates an element named description and a non-ASCII string', async () => {
+    const issues = (await sharedValidator()).validate({ resourceType: 'CodeSystem', status: 'draft', content: 'complete', description: 42, title: 'Caf\u00e9 \u201cquoted\u201d' });
+    expect(issues.filter(isError).map((i) => i.expression)).toEqual([['CodeSystem.description']]);
+  });
 });
