@@ -100,43 +100,71 @@ async function benchTitrate(db: 'sqlite' | 'postgres', bare: autocannon.Result, 
   }
 }
 
-async function benchAuthorizedRead(offRead: Row, port: number): Promise<{ rows: Row[]; extras: string[] }> {
+/**
+ * The authorized read against the same read with AUTH=off, measured in alternation (off, smart, off, smart…) on two
+ * servers over fresh SQLite files, so a machine that speeds up or slows down during the run biases neither side. Each
+ * AUTH=smart run is followed by a pause, so its AuditEvent writer has caught up before the next AUTH=off run starts.
+ */
+async function benchAuthorizedRead(port: number, rounds = 2): Promise<{ rows: Row[]; extras: string[] }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-bench-'));
   const client = await backendClient();
-  const base = `http://127.0.0.1:${port}`;
-  const server = await startProcess('server/main.ts', {
-    PORT: String(port), AUTH: 'smart', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', PUBLIC_BASE_URL: base,
-    SQLITE_PATH: path.join(dataDir, 'bench.sqlite'), SMART_CLIENTS: client.clientsFile,
+  const smartBase = `http://127.0.0.1:${port}`;
+  const smart = await startProcess('server/main.ts', {
+    PORT: String(port), AUTH: 'smart', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', PUBLIC_BASE_URL: smartBase,
+    SQLITE_PATH: path.join(dataDir, 'smart.sqlite'), SMART_CLIENTS: client.clientsFile,
+  }, '/readyz');
+  const off = await startProcess('server/main.ts', {
+    PORT: String(port + 1), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: path.join(dataDir, 'off.sqlite'),
   }, '/readyz');
   try {
-    const tokenUrl = `${base}/auth/token`;
+    const tokenUrl = `${smartBase}/auth/token`;
     const issueStarted = performance.now();
     const TOKENS = 50;
     let token = '';
     for (let i = 0; i < TOKENS; i++) token = await fetchToken(client, tokenUrl);
     const issueMs = (performance.now() - issueStarted) / TOKENS;
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
-    const created = await fetch(`${base}/fhir/Patient`, { method: 'POST', headers, body: patientBody(0) });
-    if (!created.ok) throw new Error(`authorized create failed: ${created.status}`);
-    const id = ((await created.json()) as { id: string }).id;
-    const read = await load({ url: `${base}/fhir/Patient/${id}`, headers: { authorization: `Bearer ${token}` } });
-    const ratio = `${Math.round((100 * read.requests.average) / offRead.reqPerSec)} % of AUTH=off`;
+    const create = async (base: string, headers: Record<string, string>) => {
+      const created = await fetch(`${base}/fhir/Patient`, { method: 'POST', headers: { ...headers, 'content-type': 'application/fhir+json' }, body: patientBody(0) });
+      if (!created.ok) throw new Error(`create failed: ${created.status}`);
+      return `${base}/fhir/Patient/${((await created.json()) as { id: string }).id}`;
+    };
+    const authorization = { authorization: `Bearer ${token}` };
+    const smartUrl = await create(smartBase, authorization);
+    const offUrl = await create(off.url, {});
+    const offRuns: autocannon.Result[] = [];
+    const smartRuns: autocannon.Result[] = [];
+    for (let i = 0; i < rounds; i++) {
+      offRuns.push(await load({ url: offUrl }));
+      smartRuns.push(await load({ url: smartUrl, headers: authorization }));
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const mean = (rs: autocannon.Result[]) => rs.reduce((a, r) => a + r.requests.average, 0) / rs.length;
+    const ratio = `${Math.round((100 * mean(smartRuns)) / mean(offRuns))} % of AUTH=off`;
+    const each = smartRuns.map((r, i) => `${Math.round((100 * r.requests.average) / offRuns[i].requests.average)} %`).join(', ');
+    const last = smartRuns[smartRuns.length - 1];
     return {
-      rows: [{ ...row('authorized read by id (AUTH=smart)', 'sqlite', read), ratio }],
-      extras: [`token issue (client_credentials + private_key_jwt ES384, sequential): ${issueMs.toFixed(1)} ms per token`],
+      rows: [
+        { ...row('read by id, AUTH=off (alternated with the next row)', 'sqlite', offRuns[offRuns.length - 1]), reqPerSec: Math.round(mean(offRuns)) },
+        { ...row('authorized read by id (AUTH=smart)', 'sqlite', last), reqPerSec: Math.round(mean(smartRuns)), ratio },
+      ],
+      extras: [
+        `token issue (client_credentials + private_key_jwt ES384, sequential): ${issueMs.toFixed(1)} ms per token`,
+        `authorized read ÷ AUTH=off read, ${rounds} alternated ${SECONDS}s pairs: ${each} (req/s are the means, p50/p99 the last run)`,
+      ],
     };
   } finally {
-    await server.stop();
+    await smart.stop();
+    await off.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-function printSearchTable(rows: SearchRow[], bare: autocannon.Result): void {
+function printSearchTable(rows: SearchRow[]): void {
   console.log('');
-  console.log('| search (SQLite) | resources | req/s | p50 ms | p99 ms | vs bare Express | errors |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| search (SQLite) | resources | req/s | p50 ms | p99 ms | bare Express just before, req/s | vs bare Express | errors |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${Math.round((100 * r.reqPerSec) / bare.requests.average)} % | ${r.errors} |`);
+    console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.bare} | ${Math.round((100 * r.reqPerSec) / r.bare)} % | ${r.errors} |`);
   }
   const ingest = rows.filter((r) => r.ingestPerSec).map((r) => `${r.size}: ${r.ingestPerSec} resources/s`);
   if (ingest.length) console.log(`search data written through the store and search index (no HTTP, no validation): ${ingest.join('; ')}`);
@@ -154,38 +182,39 @@ function printTable(rows: Row[]): void {
 
 async function main(): Promise<void> {
   console.log(`Titrate bench — ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${SECONDS}s per scenario, ${CONNECTIONS} connections`);
+  // The bare Express route stays up (idle) all run: each search row is compared with a bare run made just before it.
   const bareProc = await startProcess('bench/bare-express.ts', { PORT: '18181' }, '/fhir/Patient/x');
-  let bare: autocannon.Result;
   try {
+    const bareLoad = () => load({ url: `${bareProc.url}/fhir/Patient/bench-patient` });
     console.log('… bare Express read');
-    bare = await load({ url: `${bareProc.url}/fhir/Patient/bench-patient` });
+    const bare = await bareLoad();
+    const rows: Row[] = [{ ...row('read by id', 'bare Express', bare), ratio: '100 %' }];
+    const extras: string[] = [];
+    const dbs: ('sqlite' | 'postgres')[] = process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+    for (const [i, db] of dbs.entries()) {
+      console.log(`… Titrate on ${db}: read, create, transaction ingest`);
+      const r = await benchTitrate(db, bare, 18282 + i);
+      rows.push(...r.rows);
+      extras.push(`start to ready (${db}): ${r.startMs} ms (includes tsx start-up); RSS after load: ${r.rssMb ?? '?'} MB`);
+    }
+    console.log('… Titrate on sqlite, AUTH=off and AUTH=smart alternated: read, authorized read (backend-services token, AuditEvent per read)');
+    const authRows = await benchAuthorizedRead(18292);
+    rows.push(...authRows.rows);
+    extras.push(...authRows.extras);
+    console.log('… in-process: validation throughput (one core), $medication-review rules alone');
+    const validation = await benchValidation({ seconds: Math.min(SECONDS, 5) });
+    extras.push(`validation, all three layers, one core: ${validation.resourcesPerSec} MedicationRequests/s (validator ready in ${validation.startMs} ms)`);
+    const review = await benchMedicationReview();
+    extras.push(`$medication-review rules alone (30 drugs, 500 observations): p50 ${review.p50.toFixed(2)} ms, p99 ${review.p99.toFixed(2)} ms`);
+    const searchRows = await benchSearchSizes(18300, SECONDS, async () => (await bareLoad()).requests.average);
+    printTable(rows);
+    if (searchRows.length) printSearchTable(searchRows);
+    for (const e of extras) console.log(e);
+    fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ at: new Date().toISOString(), rows, searchRows, extras }, null, 2));
   } finally {
     await bareProc.stop();
   }
-  const rows: Row[] = [{ ...row('read by id', 'bare Express', bare), ratio: '100 %' }];
-  const extras: string[] = [];
-  const dbs: ('sqlite' | 'postgres')[] = process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
-  for (const [i, db] of dbs.entries()) {
-    console.log(`… Titrate on ${db}: read, create, transaction ingest`);
-    const r = await benchTitrate(db, bare, 18282 + i);
-    rows.push(...r.rows);
-    extras.push(`start to ready (${db}): ${r.startMs} ms (includes tsx start-up); RSS after load: ${r.rssMb ?? '?'} MB`);
-  }
-  console.log('… Titrate on sqlite with AUTH=smart: authorized read (backend-services token, AuditEvent per read)');
-  const authRows = await benchAuthorizedRead(rows.find((r) => r.db === 'sqlite' && r.scenario === 'read by id')!, 18292);
-  rows.push(...authRows.rows);
-  extras.push(...authRows.extras);
-  console.log('… in-process: validation throughput (one core), $medication-review rules alone');
-  const validation = await benchValidation({ seconds: Math.min(SECONDS, 5) });
-  extras.push(`validation, all three layers, one core: ${validation.resourcesPerSec} MedicationRequests/s (validator ready in ${validation.startMs} ms)`);
-  const review = await benchMedicationReview();
-  extras.push(`$medication-review rules alone (30 drugs, 500 observations): p50 ${review.p50.toFixed(2)} ms, p99 ${review.p99.toFixed(2)} ms`);
-  const searchRows = await benchSearchSizes(18300, SECONDS);
-  printTable(rows);
-  if (searchRows.length) printSearchTable(searchRows, bare);
-  for (const e of extras) console.log(e);
-  fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ at: new Date().toISOString(), rows, searchRows, extras }, null, 2));
 }
 
 main().catch((err) => {

@@ -19,6 +19,8 @@ export interface SearchRow {
   p50: number;
   p99: number;
   errors: number;
+  /** Bare Express req/s measured just before this query, on the same machine in the same minute. */
+  bare: number;
   ingestPerSec?: number;
 }
 
@@ -64,16 +66,17 @@ export async function growStore(file: string, size: number, progress: (msg: stri
   return { patients: Math.max(patients, have), perSec: written ? Math.round(written / ((performance.now() - started) / 1000)) : undefined };
 }
 
-export async function benchQueries(base: string, size: number, patients: number, seconds: number): Promise<SearchRow[]> {
+export async function benchQueries(base: string, size: number, patients: number, seconds: number, bare: () => Promise<number>): Promise<SearchRow[]> {
   const rows: SearchRow[] = [];
   for (const q of QUERIES) {
+    const bareNow = await bare();
     const r = await autocannon({
       url: base,
       connections: 32,
       duration: seconds,
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: q.path(`pt${Math.floor(Math.random() * patients)}`) }) }],
     });
-    rows.push({ query: q.name, size, reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx });
+    rows.push({ query: q.name, size, reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, bare: Math.round(bareNow) });
   }
   return rows;
 }
@@ -83,7 +86,7 @@ export async function benchQueries(base: string, size: number, patients: number,
  * BENCH_SEARCH_DIR keeps the files there between runs (a 1 M file takes minutes to generate); otherwise a
  * temporary directory is removed afterwards.
  */
-export async function benchSearchSizes(port: number, seconds: number): Promise<SearchRow[]> {
+export async function benchSearchSizes(port: number, seconds: number, bare: () => Promise<number>): Promise<SearchRow[]> {
   const sizes = (process.env.BENCH_SEARCH_SIZES ?? '10000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
   if (sizes.length === 0) return [];
   const kept = process.env.BENCH_SEARCH_DIR;
@@ -96,7 +99,7 @@ export async function benchSearchSizes(port: number, seconds: number): Promise<S
       const { patients, perSec } = await growStore(file, size, (m) => console.log(m));
       const server = await startProcess('server/main.ts', { PORT: String(port), AUTH: 'off', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: file }, '/readyz');
       try {
-        const rows = await benchQueries(server.url, size, patients, seconds);
+        const rows = await benchQueries(server.url, size, patients, seconds, bare);
         rows[0].ingestPerSec = perSec;
         out.push(...rows);
         console.log(`  server RSS after the queries at ${size} resources: ${server.rssMb() ?? '?'} MB`);
@@ -113,15 +116,15 @@ export async function benchSearchSizes(port: number, seconds: number): Promise<S
 if (import.meta.url === `file://${process.argv[1]}`) {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const bareProc = await startProcess('bench/bare-express.ts', { PORT: '18181' }, '/fhir/Patient/x');
-  let bare: number;
+  const at = new Date().toISOString();
+  let rows: SearchRow[];
   try {
-    bare = (await autocannon({ url: `${bareProc.url}/fhir/Patient/bench-patient`, connections: 32, duration: seconds })).requests.average;
+    const bare = async () => (await autocannon({ url: `${bareProc.url}/fhir/Patient/bench-patient`, connections: 32, duration: seconds })).requests.average;
+    rows = await benchSearchSizes(18300, seconds, bare);
   } finally {
     await bareProc.stop();
   }
-  const at = new Date().toISOString();
-  const rows = await benchSearchSizes(18300, seconds);
-  console.log(`\n${at} · ${os.cpus().length} × ${os.cpus()[0]?.model} · bare Express ${Math.round(bare)} req/s · ${seconds}s per query, 32 connections`);
-  console.log('| search (SQLite) | resources | req/s | vs bare | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${Math.round((100 * r.reqPerSec) / bare)} % | ${r.p50} | ${r.p99} | ${r.errors} |`);
+  console.log(`\n${at} · ${os.cpus().length} × ${os.cpus()[0]?.model} · ${seconds}s per query, 32 connections; bare Express measured just before each query`);
+  console.log('| search (SQLite) | resources | req/s | bare Express req/s | vs bare | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.query} | ${r.size} | ${r.reqPerSec} | ${r.bare} | ${Math.round((100 * r.reqPerSec) / r.bare)} % | ${r.p50} | ${r.p99} | ${r.errors} |`);
 }
