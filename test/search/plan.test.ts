@@ -130,26 +130,36 @@ describe.each(DRIVERS.map((d) => [d.name, d] as const))('search plans on %s', (_
   });
 });
 
+/**
+ * The statements `run` sends on a fresh SQLite fixture, each with its EXPLAIN QUERY PLAN rows (read after `run`, with
+ * the driver restored).
+ */
+async function plansOf(smallSet: number, run: (f: SearchFixture) => Promise<void>): Promise<{ sql: string; plan: { id: number; parent: number; detail: string }[] }[]> {
+  const f = await openFixture(DRIVERS[0], FIXTURES, { smallSet });
+  const statements: [string, unknown[]][] = [];
+  const driver = f.driver as SqlDriver;
+  const query = driver.query.bind(driver);
+  driver.query = (async (sql: string, params: unknown[] = []) => (statements.push([sql, params]), query(sql, params as never))) as typeof driver.query;
+  try {
+    await run(f);
+    driver.query = query;
+    const out = [];
+    for (const [sql, params] of statements) out.push({ sql, plan: await driver.query<{ id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params as never) });
+    return out;
+  } finally {
+    driver.query = query;
+    await f.close();
+  }
+}
+
 describe('search plans on sqlite: an unsorted page of a large driver', () => {
   it('stops reading candidates at the page limit instead of sorting every candidate first', async () => {
-    const f = await openFixture(DRIVERS[0], FIXTURES, { smallSet: 2 });
-    const statements: [string, unknown[]][] = [];
-    const driver = f.driver as SqlDriver;
-    const query = driver.query.bind(driver);
-    driver.query = (async (sql: string, params: unknown[] = []) => (statements.push([sql, params]), query(sql, params as never))) as typeof driver.query;
-    try {
-      await search(f, 'Observation', `code=http://loinc.org|${PHQ9}&value-quantity=ge15&date=ge2025-01-01`);
-      driver.query = query;
-      const [sql, params] = statements.find(([s]) => s.includes(') cand'))!;
-      const plan = await driver.query<{ id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params as never);
-      const page = plan.find((p) => /^(MATERIALIZE|CO-ROUTINE) page\b/.test(p.detail))!;
-      expect(page).toBeDefined();
-      // A temporary B-tree under the page means every candidate is probed and sorted before LIMIT applies.
-      expect(plan.filter((p) => p.parent === page.id).map((p) => p.detail)).not.toContain('USE TEMP B-TREE FOR ORDER BY');
-    } finally {
-      driver.query = query;
-      await f.close();
-    }
+    const plans = await plansOf(2, (f) => search(f, 'Observation', `code=http://loinc.org|${PHQ9}&value-quantity=ge15&date=ge2025-01-01`).then(() => undefined));
+    const { plan } = plans.find(({ sql }) => sql.includes(') cand'))!;
+    const page = plan.find((p) => /^(MATERIALIZE|CO-ROUTINE) page\b/.test(p.detail))!;
+    expect(page).toBeDefined();
+    // A temporary B-tree under the page means every candidate is probed and sorted before LIMIT applies.
+    expect(plan.filter((p) => p.parent === page.id).map((p) => p.detail)).not.toContain('USE TEMP B-TREE FOR ORDER BY');
   });
 });
 
@@ -161,23 +171,13 @@ describe('search plans on sqlite: every statement is an index search', () => {
     ['Patient', 'name=smi&birthdate=lt1960'],
   ];
   it.each([2, 1000])('with sets counted large below %i index rows', async (smallSet) => {
-    const f = await openFixture(DRIVERS[0], FIXTURES, { smallSet });
-    const statements: [string, unknown[]][] = [];
-    const driver = f.driver as SqlDriver;
-    const query = driver.query.bind(driver);
-    driver.query = (async (sql: string, params: unknown[] = []) => (statements.push([sql, params]), query(sql, params as never))) as typeof driver.query;
-    try {
+    const plans = await plansOf(smallSet, async (f) => {
       for (const [type, q] of QUERIES) await search(f, type, q);
-      driver.query = query;
-      for (const [sql, params] of statements) {
-        const plan = await driver.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params as never);
-        // SCAN is allowed only over a subquery's rows (the candidates, the page, a capped count).
-        const scans = plan.map((p) => p.detail).filter((d) => /^SCAN /.test(d) && !/^SCAN (cand|page|x)\b/.test(d));
-        expect({ sql, scans }).toEqual({ sql, scans: [] });
-      }
-    } finally {
-      driver.query = query;
-      await f.close();
+    });
+    for (const { sql, plan } of plans) {
+      // SCAN is allowed only over a subquery's rows (the candidates, the page, a capped count).
+      const scans = plan.map((p) => p.detail).filter((d) => /^SCAN /.test(d) && !/^SCAN (cand|page|x)\b/.test(d));
+      expect({ sql, scans }).toEqual({ sql, scans: [] });
     }
   });
 });
