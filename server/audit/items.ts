@@ -3,7 +3,8 @@
 // thread as one JSON string, which costs the request thread far less than cloning finished AuditEvents.
 import { buildAuditEvent, type AuditInput } from '../auth/audit-event.ts';
 import { newId } from '../fhir/ids.ts';
-import type { ResourceStore } from '../store/resource-store.ts';
+import type { InsertPart, SqlDriver, SqlTx } from '../store/driver.ts';
+import { ResourceStore, type IndexHook } from '../store/resource-store.ts';
 
 export type AuditItem = { readonly event: fhir4.AuditEvent } | { readonly input: AuditInput };
 
@@ -24,12 +25,41 @@ export function decodeEvents(json: string): fhir4.AuditEvent[] {
 }
 
 /** Largest transaction: on SQLite the other thread's writers wait while one is open. */
-const CHUNK = 500;
+export const AUDIT_CHUNK = 500;
 
-/** Stores AuditEvents as new resources (indexed like any other), at most CHUNK per transaction. */
+/** Stores AuditEvents as new resources (indexed like any other), at most AUDIT_CHUNK per transaction. */
 export async function storeAuditEvents(store: ResourceStore, events: readonly fhir4.AuditEvent[], at: string): Promise<void> {
-  for (let i = 0; i < events.length; i += CHUNK) {
-    const chunk = events.slice(i, i + CHUNK);
+  for (let i = 0; i < events.length; i += AUDIT_CHUNK) {
+    const chunk = events.slice(i, i + AUDIT_CHUNK);
     await store.insertNew(chunk.map((e) => ({ type: 'AuditEvent', id: newId(), resource: e as unknown as Record<string, unknown> })), at);
   }
+}
+
+/**
+ * The INSERTs that store `events` (resource, history and search-index rows), built without touching the database:
+ * the store writes into a recorder instead of a transaction. New AuditEvents only ever insert, so the parts replayed
+ * in one transaction store exactly what storeAuditEvents would.
+ */
+export async function prepareAuditInserts(like: SqlDriver, index: IndexHook, events: readonly fhir4.AuditEvent[], at: string): Promise<InsertPart[]> {
+  const parts: InsertPart[] = [];
+  const refuse = async (): Promise<never> => {
+    throw new Error('preparing AuditEvent inserts: the store asked for more than inserts');
+  };
+  const recorder: SqlTx = {
+    query: refuse,
+    run: refuse,
+    async insertMany(table, columns, rows) {
+      parts.push({ table, columns, rows });
+    },
+  };
+  const driver: SqlDriver = {
+    ...recorder,
+    dialect: like.dialect,
+    location: like.location,
+    transaction: (fn) => fn(recorder),
+    exec: refuse,
+    close: async () => undefined,
+  };
+  await storeAuditEvents(ResourceStore.open(driver, index), events, at);
+  return parts;
 }

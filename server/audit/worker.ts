@@ -4,9 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DbLocation } from '../store/driver.ts';
 import { openAt } from '../store/open.ts';
-import { ResourceStore } from '../store/resource-store.ts';
 import { createSearch } from '../search/select.ts';
-import { decodeEvents, storeAuditEvents } from './items.ts';
+import { AUDIT_CHUNK, decodeEvents, prepareAuditInserts } from './items.ts';
 
 export interface WorkerInit {
   readonly location: DbLocation;
@@ -22,7 +21,6 @@ const init = (workerData as { init: WorkerInit }).init;
 
 const driver = openAt(init.location, { poolSize: 2 });
 const search = await createSearch({ baseUrl: init.baseUrl });
-const store = ResourceStore.open(driver, search.indexHook);
 
 // One batch at a time, in arrival order: the parent's AuditSink already sends them one after another.
 let queue: Promise<void> = Promise.resolve();
@@ -35,7 +33,15 @@ port.on('message', (msg: ToWorker) => {
       return;
     }
     try {
-      await storeAuditEvents(store, decodeEvents(msg.items), msg.at);
+      // Events, JSON and index rows are built before the transaction: on SQLite the file is locked for the inserts
+      // only, so a request-thread write waiting for the lock (blocking its event loop) waits for less.
+      const events = decodeEvents(msg.items);
+      for (let i = 0; i < events.length; i += AUDIT_CHUNK) {
+        const parts = await prepareAuditInserts(driver, search.indexHook, events.slice(i, i + AUDIT_CHUNK), msg.at);
+        await driver.transaction(async (tx) => {
+          for (const p of parts) await tx.insertMany(p.table, p.columns, p.rows);
+        });
+      }
       port.postMessage({ seq: msg.seq } satisfies FromWorker);
     } catch (err) {
       port.postMessage({ seq: msg.seq, error: (err as Error).message } satisfies FromWorker);

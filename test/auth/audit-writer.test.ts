@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { buildAuditEvent } from '../../server/auth/audit-event.ts';
 import { createAuditWriter } from '../../server/audit/writer.ts';
-import type { AuditItem } from '../../server/audit/items.ts';
+import { prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
+import { INDEX_TABLES } from '../../server/search/schema.ts';
 import { openSqlite } from '../../server/store/sqlite.ts';
 import { migrate, CORE_MIGRATIONS } from '../../server/store/migrations.ts';
 import { ResourceStore } from '../../server/store/resource-store.ts';
@@ -69,6 +70,40 @@ describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ ope
     expect(other.matches).toHaveLength(1);
     await db.dispose();
   }, 30_000);
+});
+
+describe('AuditEvent inserts prepared outside the transaction (the writer thread locks the file for the inserts only)', () => {
+  it('store exactly the rows storeAuditEvents stores', async () => {
+    const search = await createSearch({ baseUrl: 'http://titrate.test/fhir' });
+    const events = toEvents(Array.from({ length: 40 }, (_, i) => event(i % 3 ? 'pa' : 'pb', i)));
+    const at = '2026-12-01T10:00:00.000Z';
+    const tables = ['resources', 'resource_history', ...Object.keys(INDEX_TABLES)];
+    const dump = async (driver: SqlDriver) => {
+      const out: Record<string, unknown[]> = {};
+      // Ids are drawn at random per store: compare the rows without them.
+      for (const t of tables) {
+        const rows = await driver.query<Record<string, unknown>>(`SELECT * FROM ${t}`);
+        out[t] = rows.map(({ id: _i, res_id: _r, content, ...rest }) => ({ ...rest, ...(content !== undefined && { content: String(content).replace(/"id":"[^"]+"/, '') }) })).map((r) => JSON.stringify(r)).sort();
+      }
+      return out;
+    };
+    const direct = openSqlite(':memory:');
+    await migrate(direct, [...CORE_MIGRATIONS, ...search.migrations]);
+    await storeAuditEvents(ResourceStore.open(direct, search.indexHook), events, at);
+    const replayed = openSqlite(':memory:');
+    await migrate(replayed, [...CORE_MIGRATIONS, ...search.migrations]);
+    const parts = await prepareAuditInserts(replayed, search.indexHook, events, at);
+    expect(await replayed.query("SELECT count(*) AS n FROM resources")).toEqual([{ n: 0 }]);
+    await replayed.transaction(async (tx) => {
+      for (const p of parts) await tx.insertMany(p.table, p.columns, p.rows);
+    });
+    const [a, b] = [await dump(direct), await dump(replayed)];
+    expect(a.resources).toHaveLength(40);
+    expect(a.sp_token.length).toBeGreaterThan(200);
+    expect(b).toEqual(a);
+    await direct.close();
+    await replayed.close();
+  });
 });
 
 describe('audit writer on an in-memory database', () => {
