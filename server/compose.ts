@@ -58,7 +58,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const { config, driver, log } = deps;
   const now = deps.now ?? (() => new Date());
   const search = await createSearch({ baseUrl: `${config.publicBaseUrl}/fhir`, now });
-  await migrate(driver, [...CORE_MIGRATIONS, ...search.migrations]);
+  await migrate(driver, [...CORE_MIGRATIONS, ...search.migrations], (name) => log.info({ migration: name }, 'applying migration'));
   const store = ResourceStore.open(driver, search.indexHook);
   const validator = await createValidator();
   const opDefs = fs

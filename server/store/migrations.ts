@@ -36,8 +36,15 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Applies every migration not yet recorded. PostgreSQL replicas racing at start serialise on an advisory lock. */
-export async function migrate(driver: SqlDriver, migrations: readonly Migration[] = CORE_MIGRATIONS): Promise<string[]> {
+/**
+ * Applies every migration not yet recorded, telling onApply before each (some rebuild indexes: minutes on a large
+ * store). PostgreSQL replicas racing at start serialise on an advisory lock.
+ */
+export async function migrate(
+  driver: SqlDriver,
+  migrations: readonly Migration[] = CORE_MIGRATIONS,
+  onApply?: (name: string) => void,
+): Promise<string[]> {
   await driver.exec(`CREATE TABLE IF NOT EXISTS titrate_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
   return driver.transaction(async (tx) => {
     if (driver.dialect.name === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(7243001)');
@@ -45,6 +52,7 @@ export async function migrate(driver: SqlDriver, migrations: readonly Migration[
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.name)) continue;
+      onApply?.(m.name);
       for (const statement of m.statements(driver.dialect)) await tx.run(statement);
       await tx.run('INSERT INTO titrate_migrations (name, applied_at) VALUES (?, ?)', [m.name, new Date().toISOString()]);
       applied.push(m.name);

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchResult } from '../../server/search/engine.ts';
 import type { SqlDriver } from '../../server/store/driver.ts';
 import { DRIVERS, openFixture, search, type SearchFixture } from './harness.ts';
+import { createSearchEngine } from '../../server/search/index.ts';
+import { CORE_MIGRATIONS, migrate } from '../../server/store/migrations.ts';
+import { ResourceStore } from '../../server/store/resource-store.ts';
 import { medication, medicationRequest, observation, patient } from './builders.ts';
 
 const PHQ9 = '44261-6';
@@ -178,6 +181,33 @@ describe('search plans on sqlite: every statement is an index search', () => {
       // SCAN is allowed only over a subquery's rows (the candidates, the page, a capped count).
       const scans = plan.map((p) => p.detail).filter((d) => /^SCAN /.test(d) && !/^SCAN (cand|page|x)\b/.test(d));
       expect({ sql, scans }).toEqual({ sql, scans: [] });
+    }
+  });
+});
+
+describe.each(DRIVERS.map((d) => [d.name, d] as const))('per-resource index columns on %s', (_, dc) => {
+  it('carry the values probes, sort keys and includes read, after migrating a store built with the first index set', async () => {
+    const { driver, dispose } = await dc.open();
+    try {
+      const engine = createSearchEngine({ baseUrl: 'https://titrate.example/fhir' });
+      // A store as the first release built it, with data, then the later migrations.
+      await migrate(driver, [...CORE_MIGRATIONS, ...engine.migrations.filter((m) => m.name === '100-search-index')]);
+      const store = ResourceStore.open(driver, engine.indexHook);
+      await store.put('Observation', 'o1', observation('o1', 'p1', PHQ9, 12, '{score}', '2025-02-01') as Record<string, unknown>, '2026-01-15T10:00:00.000Z');
+      const applied = await migrate(driver, [...CORE_MIGRATIONS, ...engine.migrations]);
+      expect(applied).toContain('102-search-covering-probes');
+      const columns = async (index: string, table: string): Promise<string[]> =>
+        driver.dialect.name === 'sqlite'
+          ? (await driver.query<{ name: string }>(`SELECT name FROM pragma_index_info('${index}') ORDER BY seqno`)).map((r) => r.name)
+          : /\((.*)\)/.exec((await driver.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE indexname = ? AND tablename = ? AND schemaname = current_schema()', [index, table]))[0].indexdef)![1].split(', ');
+      expect(await columns('sp_date_res', 'sp_date')).toEqual(['res_type', 'res_id', 'param', 'lo', 'hi']);
+      expect(await columns('sp_token_res', 'sp_token')).toEqual(['res_type', 'res_id', 'param', 'code', 'system']);
+      expect(await columns('sp_ref_res', 'sp_ref')).toEqual(['res_type', 'res_id', 'param', 'target_type', 'target_id']);
+      const engineAfter = createSearchEngine({ baseUrl: 'https://titrate.example/fhir' });
+      const found = await engineAfter.search(store, { type: 'Observation', params: [['patient', 'p1'], ['date', 'ge2025-01-01']], strict: true });
+      expect(found.matches.map((m) => m.id)).toEqual(['o1']);
+    } finally {
+      await dispose();
     }
   });
 });
