@@ -186,7 +186,7 @@ describe('search plans on sqlite: every statement is an index search', () => {
 });
 
 describe.each(DRIVERS.map((d) => [d.name, d] as const))('per-resource index columns on %s', (_, dc) => {
-  it('carry the values probes, sort keys and includes read, after migrating a store built with the first index set', async () => {
+  it('carry the values probes, sort keys and includes read on SQLite, after migrating a store built with the first index set', async () => {
     const { driver, dispose } = await dc.open();
     try {
       const engine = createSearchEngine({ baseUrl: 'https://titrate.example/fhir' });
@@ -200,9 +200,12 @@ describe.each(DRIVERS.map((d) => [d.name, d] as const))('per-resource index colu
         driver.dialect.name === 'sqlite'
           ? (await driver.query<{ name: string }>(`SELECT name FROM pragma_index_info('${index}') ORDER BY seqno`)).map((r) => r.name)
           : /\((.*)\)/.exec((await driver.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE indexname = ? AND tablename = ? AND schemaname = current_schema()', [index, table]))[0].indexdef)![1].split(', ');
-      expect(await columns('sp_date_res', 'sp_date')).toEqual(['res_type', 'res_id', 'param', 'lo', 'hi']);
-      expect(await columns('sp_token_res', 'sp_token')).toEqual(['res_type', 'res_id', 'param', 'code', 'system']);
-      expect(await columns('sp_ref_res', 'sp_ref')).toEqual(['res_type', 'res_id', 'param', 'target_type', 'target_id']);
+      // PostgreSQL keeps the first set (schema.ts says why).
+      const covering = driver.dialect.name === 'sqlite';
+      const key = ['res_type', 'res_id', 'param'];
+      expect(await columns('sp_date_res', 'sp_date')).toEqual(covering ? [...key, 'lo', 'hi'] : key);
+      expect(await columns('sp_token_res', 'sp_token')).toEqual(covering ? [...key, 'code', 'system'] : key);
+      expect(await columns('sp_ref_res', 'sp_ref')).toEqual(covering ? [...key, 'target_type', 'target_id'] : key);
       const engineAfter = createSearchEngine({ baseUrl: 'https://titrate.example/fhir' });
       const found = await engineAfter.search(store, { type: 'Observation', params: [['patient', 'p1'], ['date', 'ge2025-01-01']], strict: true });
       expect(found.matches.map((m) => m.id)).toEqual(['o1']);
