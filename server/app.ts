@@ -10,6 +10,7 @@ import { buildInteractionTable, type Interaction } from './fhir/interaction-tabl
 import { createBundleHandler } from './fhir/bundle.ts';
 import { createCapabilitiesHandler } from './fhir/capability.ts';
 import { mountRoutes } from './http/routes.ts';
+import type { Gauge } from './http/metrics.ts';
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +24,8 @@ export interface AppDeps {
   audit?: (entry: AuditEntry) => void;
   mounts?: { path: string; router: express.RequestHandler }[];
   ready?: () => Promise<boolean>;
+  /** Extra gauges for /metrics, read at each scrape. */
+  gauges?: () => Gauge[];
 }
 
 export const SOFTWARE = { name: 'Titrate', version: '0.1.0' };
@@ -56,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
     audit: deps.audit,
     mounts: deps.mounts,
     ready: deps.ready ?? (async () => true),
+    gauges: deps.gauges,
   });
   return app;
 }

@@ -13,6 +13,7 @@ import type { AuditEntry } from './fhir/context.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { createAuditWriter } from './audit/writer.ts';
 import { storeAuditEvents, type AuditItem } from './audit/items.ts';
+import { queuedItems } from './audit/queue.ts';
 import path from 'node:path';
 import { loadKnowledgeBase } from './clinical/index.ts';
 import { clinicalOperations } from './fhir/operations/clinical.ts';
@@ -36,6 +37,8 @@ export interface Composed {
   app: Express;
   store: ResourceStore;
   auth: AuthServer;
+  /** Stores every audit item so far as AuditEvents (buffered and queued alike), whatever the load. */
+  flushAudit(): Promise<void>;
   /** Flushes the audit trail; call after the HTTP server has drained. */
   close(): Promise<void>;
 }
@@ -75,15 +78,17 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     const seeded = await seedDemoData(store, now);
     if (seeded > 0) log.info({ resources: seeded }, 'seeded demo data');
   }
-  // AuditEvents are stored (and indexed) by a writer thread with its own connection, off the request thread.
+  // AuditEvents are queued, stored and indexed by a writer thread with its own connection, off the request thread.
   const auditWriter = createAuditWriter({
     location: driver.location,
     baseUrl: `${config.publicBaseUrl}/fhir`,
-    inline: (events, at) => storeAuditEvents(store, events, at),
+    inline: (events) => storeAuditEvents(store, events, now().toISOString()),
     log,
+    maxLagMs: config.auditMaxLagMs,
   });
+  if ((await queuedItems(driver)) > 0) auditWriter.resume();
   const auditSink = new AuditSink<AuditItem>({
-    write: (items) => auditWriter.write(items, now().toISOString()),
+    write: (items) => auditWriter.write(items),
     // Larger batches cost less per event (a commit writes each touched page once); the writer thread commits them
     // in transactions of at most 500, which on SQLite holds the write lock for a few tens of milliseconds at most.
     maxEvents: 500,
@@ -179,11 +184,19 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
       await driver.query('SELECT 1');
       return true;
     },
+    gauges: () => [
+      { name: 'titrate_audit_buffered_items', help: 'Audit items buffered in memory, not yet queued', value: auditSink.pending },
+      { name: 'titrate_audit_queued_items', help: 'Audit items queued durably, not yet stored as AuditEvents', value: auditWriter.queued },
+    ],
   });
   return {
     app,
     store,
     auth,
+    flushAudit: async () => {
+      await auditSink.flush();
+      await auditWriter.drain();
+    },
     close: async () => {
       await auditSink.close();
       await auditWriter.close();

@@ -17,6 +17,8 @@ export interface Config {
   readonly knowledgeDir: string | undefined;
   /** JSON file of EHRs whose signed JWTs the CDS Hooks services accept; unset = no EHR JWT required. */
   readonly cdsTrustedEhrs: string | undefined;
+  /** Longest an audit batch waits, queued, before it is stored as AuditEvents while the server is busy; 0 = at once. */
+  readonly auditMaxLagMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +39,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const sqlitePath = env.SQLITE_PATH ?? './data/titrate.sqlite';
+  const auditMaxLagMs = Number(env.AUDIT_MAX_LAG_MS ?? 30_000);
+  if (!Number.isInteger(auditMaxLagMs) || auditMaxLagMs < 0) throw new ConfigError(`AUDIT_MAX_LAG_MS must be a whole number of milliseconds ≥ 0, got ${env.AUDIT_MAX_LAG_MS}`);
   const config: Config = {
     port,
     host,
@@ -51,6 +55,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     frameAncestors: env.FRAME_ANCESTORS ?? "'self'",
     knowledgeDir: env.KNOWLEDGE_DIR ? path.resolve(env.KNOWLEDGE_DIR) : undefined,
     cdsTrustedEhrs: env.CDS_TRUSTED_EHRS ? path.resolve(env.CDS_TRUSTED_EHRS) : undefined,
+    auditMaxLagMs,
     ...overrides,
   };
   return Object.freeze(config);

@@ -1,20 +1,35 @@
-// The audit writer's thread: its own connection to the server's database, so storing and indexing AuditEvents
-// (about 0.1 ms each) happens beside the request thread instead of on it. Loaded through boot.mjs.
-// In: { seq, items, at } batches and { close: true }. Out: { seq, error? } per batch, { closed: true } at the end.
+// The audit writer's thread: its own connection to the server's database. It makes each batch durable in the audit
+// queue (one insert), then stores and indexes the queued batches as AuditEvents (about 0.1 ms each) beside the
+// request thread: at once while the request thread is idle, deferred while it is busy, and never later than the lag
+// bound. Loaded through boot.mjs.
+// In: batches, { busy } from the request thread's load sampler, { drain } requests, { close }.
+// Out: { seq, queued, error? } per batch, { queued } after each materialised chunk, { drained, queued }, { closed }.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DbLocation } from '../store/driver.ts';
 import { openAt } from '../store/open.ts';
 import { createSearch } from '../search/select.ts';
-import { AUDIT_CHUNK, decodeEvents, prepareAuditInserts } from './items.ts';
+import { enqueue, materializeNext, oldestQueued, queuedItems } from './queue.ts';
 
 export interface WorkerInit {
   readonly location: DbLocation;
   readonly baseUrl: string;
+  /** Longest a queued batch waits for materialisation while the request thread is busy; 0 materialises at once. */
+  readonly maxLagMs: number;
+  /** Whether the request thread was busy when the worker started; then { busy } messages on each change. */
+  readonly busy: boolean;
 }
 
-/** `items`: a JSON batch from items.ts encodeItems. */
-export type ToWorker = { seq: number; items: string; at: string } | { close: true };
-export type FromWorker = { seq: number; error?: string } | { closed: true };
+/** `items`: a JSON batch from items.ts encodeItems, holding `n` items. `drain`: materialise everything queued. */
+export type ToWorker =
+  | { seq: number; items: string; n: number }
+  | { busy: boolean }
+  | { drain: number; deadlineMs?: number }
+  | { close: true; deadlineMs: number };
+export type FromWorker =
+  | { seq: number; queued: number; error?: string }
+  | { queued: number; error?: string }
+  | { drained: number; queued: number; error?: string }
+  | { closed: true };
 
 const port = parentPort!;
 const init = (workerData as { init: WorkerInit }).init;
@@ -22,29 +37,91 @@ const init = (workerData as { init: WorkerInit }).init;
 const driver = openAt(init.location, { poolSize: 2 });
 const search = await createSearch({ baseUrl: init.baseUrl });
 
-// One batch at a time, in arrival order: the parent's AuditSink already sends them one after another.
-let queue: Promise<void> = Promise.resolve();
+let busy = init.busy;
+let closing = false;
+/** Items this process knows to be queued (its own batches plus any found at start); refreshed after each chunk. */
+let queued = await queuedItems(driver);
+
+/** Materialises queued batches while the rules allow, or (forced) regardless of load until the queue is empty or `until` passes. */
+async function materialize(force?: { until: number }): Promise<void> {
+  for (;;) {
+    const oldest = await oldestQueued(driver);
+    if (oldest === undefined) {
+      queued = 0;
+      return;
+    }
+    const now = Date.now();
+    if (force) {
+      if (now >= force.until) return;
+    } else if (closing || (busy && now - oldest < init.maxLagMs)) return;
+    await materializeNext(driver, search.indexHook, new Date(now).toISOString());
+    queued = await queuedItems(driver);
+    port.postMessage({ queued } satisfies FromWorker);
+    // Let batches, load changes and drain requests in between chunks.
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+// One materialising pass at a time, in order; an unforced pass already waiting covers later unforced calls.
+let passes: Promise<void> = Promise.resolve();
+let unforcedWaiting = false;
+function pump(force?: { until: number }): Promise<void> {
+  if (!force && unforcedWaiting) return passes;
+  if (!force) unforcedWaiting = true;
+  const pass = passes.then(() => {
+    if (!force) unforcedWaiting = false;
+    return materialize(force);
+  });
+  passes = pass.catch(() => undefined);
+  return pass;
+}
+
+// While busy, the lag bound is checked at least once a second even when no batch arrives.
+const report = (err: unknown) => port.postMessage({ queued, error: (err as Error).message } satisfies FromWorker);
+const timer = setInterval(() => void pump().catch(report), Math.max(250, Math.min(1000, init.maxLagMs || 1000)));
+// Batches left queued by an earlier run (a crash, or a close that hit its deadline).
+if (queued > 0) void pump().catch(report);
+
+// Batches are made durable in arrival order: the parent's AuditSink sends them one after another.
+let intake: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
-  queue = queue.then(async () => {
-    if ('close' in msg) {
+  if ('busy' in msg) {
+    busy = msg.busy;
+    if (!busy) void pump().catch(report);
+    return;
+  }
+  if ('drain' in msg) {
+    const id = msg.drain;
+    intake
+      .then(() => pump({ until: Date.now() + (msg.deadlineMs ?? Number.MAX_SAFE_INTEGER) }))
+      .then(
+        () => port.postMessage({ drained: id, queued } satisfies FromWorker),
+        (err) => port.postMessage({ drained: id, queued, error: (err as Error).message } satisfies FromWorker),
+      );
+    return;
+  }
+  if ('close' in msg) {
+    intake = intake.then(async () => {
+      // What is left after the deadline stays queued (durable) and is materialised after the next start.
+      await pump({ until: Date.now() + msg.deadlineMs }).catch(report);
+      closing = true;
+      clearInterval(timer);
+      await passes;
       await driver.close();
       port.postMessage({ closed: true } satisfies FromWorker);
       port.close();
+    });
+    return;
+  }
+  intake = intake.then(async () => {
+    try {
+      await enqueue(driver, msg.items, msg.n, Date.now());
+      queued += msg.n;
+      port.postMessage({ seq: msg.seq, queued } satisfies FromWorker);
+    } catch (err) {
+      port.postMessage({ seq: msg.seq, queued, error: (err as Error).message } satisfies FromWorker);
       return;
     }
-    try {
-      // Events, JSON and index rows are built before the transaction: on SQLite the file is locked for the inserts
-      // only, so a request-thread write waiting for the lock (blocking its event loop) waits for less.
-      const events = decodeEvents(msg.items);
-      for (let i = 0; i < events.length; i += AUDIT_CHUNK) {
-        const parts = await prepareAuditInserts(driver, search.indexHook, events.slice(i, i + AUDIT_CHUNK), msg.at);
-        await driver.transaction(async (tx) => {
-          for (const p of parts) await tx.insertMany(p.table, p.columns, p.rows);
-        });
-      }
-      port.postMessage({ seq: msg.seq } satisfies FromWorker);
-    } catch (err) {
-      port.postMessage({ seq: msg.seq, error: (err as Error).message } satisfies FromWorker);
-    }
+    if (!busy || init.maxLagMs === 0) void pump().catch(report);
   });
 });

@@ -16,6 +16,12 @@ function whatOf(p: RouteParams): string | undefined {
   return what || undefined;
 }
 
+/** A create is recorded as the resource it made, `Type/id`, read from its Location header (`…/Type/id/_history/v`). */
+function createdWhat(res: FhirResponse): string | undefined {
+  const m = /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})\/_history\/[^/]+$/.exec(res.headers?.Location ?? '');
+  return m?.[1];
+}
+
 export async function dispatch(ctx: FhirContext, table: readonly Interaction[], req: FhirRequest): Promise<FhirResponse> {
   const { interaction, params } = matchInteraction(table, req.method, req.segments);
   const audited = ctx.audit ? AUDITED[interaction.code] : undefined;
@@ -23,7 +29,7 @@ export async function dispatch(ctx: FhirContext, table: readonly Interaction[], 
   const entry = { interaction: audited, what: whatOf(params), principal: ctx.principal, requestId: ctx.requestId };
   try {
     const res = await interaction.handler(ctx, req, params);
-    ctx.audit!({ ...entry, status: res.status });
+    ctx.audit!({ ...entry, ...(audited === 'create' && { what: createdWhat(res) ?? entry.what }), status: res.status });
     return res;
   } catch (err) {
     ctx.audit!({ ...entry, status: err instanceof FhirError ? ERROR_TABLE[err.kind].status : 500 });

@@ -1,4 +1,11 @@
-// Prometheus text metrics: request counts by method and status class, and a latency histogram.
+// Prometheus text metrics: request counts by method and status class, a latency histogram, memory, and gauges the
+// caller supplies (the audit trail's backlog).
+export interface Gauge {
+  readonly name: string;
+  readonly help: string;
+  readonly value: number;
+}
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class Metrics {
@@ -16,7 +23,7 @@ export class Metrics {
     this.total++;
   }
 
-  render(): string {
+  render(gauges: readonly Gauge[] = []): string {
     const lines = ['# HELP titrate_http_requests_total HTTP requests by method and status class', '# TYPE titrate_http_requests_total counter'];
     for (const [key, n] of this.counts) {
       const [method, status] = key.split('|');
@@ -36,6 +43,7 @@ export class Metrics {
     lines.push('# TYPE nodejs_heap_size_total_bytes gauge', `nodejs_heap_size_total_bytes ${mem.heapTotal}`);
     lines.push('# TYPE nodejs_heap_size_used_bytes gauge', `nodejs_heap_size_used_bytes ${mem.heapUsed}`);
     lines.push('# TYPE nodejs_external_memory_bytes gauge', `nodejs_external_memory_bytes ${mem.external}`);
+    for (const g of gauges) lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${g.value}`);
     return lines.join('\n') + '\n';
   }
 }

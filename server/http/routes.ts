@@ -9,7 +9,7 @@ import type { ResourceStore } from '../store/resource-store.ts';
 import type { SearchEngine } from '../search/engine.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { sendFhir, toFhirRequest } from './fhir-io.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, type Gauge } from './metrics.ts';
 
 export interface RouteDeps {
   log: Logger;
@@ -28,6 +28,7 @@ export interface RouteDeps {
   /** Extra routers mounted before /fhir (auth server, CDS Hooks, the app). */
   mounts?: { path: string; router: express.RequestHandler }[];
   ready: () => Promise<boolean>;
+  gauges?: () => Gauge[];
 }
 
 const FULL_ACCESS: Principal = { kind: 'system', clientId: 'auth-off', unrestricted: true };
@@ -58,7 +59,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable' });
   });
   app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(metrics.render());
+    res.type('text/plain; version=0.0.4').send(metrics.render(deps.gauges?.() ?? []));
   });
   for (const m of deps.mounts ?? []) app.use(m.path, m.router);
 

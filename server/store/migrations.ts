@@ -34,6 +34,15 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS history_type_updated ON resource_history (type, last_updated, id, version)`,
     ],
   },
+  {
+    // Audit batches, durable before they are stored as AuditEvents (server/audit/queue.ts).
+    name: '002-audit-queue',
+    statements: (d) => [
+      d.name === 'postgres'
+        ? 'CREATE TABLE IF NOT EXISTS audit_queue (seq BIGSERIAL PRIMARY KEY, queued_ms BIGINT NOT NULL, n INTEGER NOT NULL, items TEXT NOT NULL)'
+        : 'CREATE TABLE IF NOT EXISTS audit_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, queued_ms INTEGER NOT NULL, n INTEGER NOT NULL, items TEXT NOT NULL)',
+    ],
+  },
 ];
 
 /**

@@ -1,5 +1,6 @@
-// The audit writer thread: AuditEvent batches stored and indexed by a worker with its own connection to the same
-// database (a SQLite file, or PostgreSQL when TEST_DATABASE_URL is set), read back through the request thread.
+// The audit writer thread: AuditEvent batches queued durably, then stored and indexed by a worker with its own
+// connection to the same database (a SQLite file, or PostgreSQL when TEST_DATABASE_URL is set), read back through the
+// request thread. Materialising waits while the request thread is busy, up to the lag bound.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,13 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { buildAuditEvent } from '../../server/auth/audit-event.ts';
 import { createAuditWriter } from '../../server/audit/writer.ts';
-import { prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
+import { encodeItems, prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
+import { enqueue, materializeNext, queuedItems } from '../../server/audit/queue.ts';
 import { INDEX_TABLES } from '../../server/search/schema.ts';
 import { openSqlite } from '../../server/store/sqlite.ts';
 import { migrate, CORE_MIGRATIONS } from '../../server/store/migrations.ts';
 import { ResourceStore } from '../../server/store/resource-store.ts';
 import { createSearch } from '../../server/search/select.ts';
 import type { SqlDriver } from '../../server/store/driver.ts';
+import { openAt } from '../../server/store/open.ts';
 import { TEST_DATABASES } from '../builders/databases.ts';
 
 const log = pino({ level: 'silent' });
@@ -44,6 +47,30 @@ const event = (patient: string, i: number): AuditItem => {
   return i % 2 === 0 ? { input } : { event: buildAuditEvent(input) };
 };
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > ms) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
+const refuseInline = async () => {
+  throw new Error('the request thread must not write AuditEvents here');
+};
+
+async function prepared(open: () => Promise<Opened>) {
+  const db = await open();
+  const search = await createSearch({ baseUrl: 'http://titrate.test/fhir' });
+  await migrate(db.driver, [...CORE_MIGRATIONS, ...search.migrations]);
+  return { db, search, store: ResourceStore.open(db.driver, search.indexHook) };
+}
+
+async function countAudit(search: Awaited<ReturnType<typeof createSearch>>, store: ResourceStore): Promise<number> {
+  const found = await search.search(store, { type: 'AuditEvent', params: [['_summary', 'count']], strict: true });
+  return found.total ?? -1;
+}
+
 describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ open }) => {
   it('stores and indexes every batch from its own thread; the request thread finds them by search', async () => {
     const db = await open();
@@ -59,8 +86,8 @@ describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ ope
     });
     expect(writer.threaded).toBe(true);
     // Two batches, the second larger than the worker's transaction chunk.
-    await writer.write([event('pa', 0), event('pb', 1)], new Date().toISOString());
-    await writer.write(Array.from({ length: 120 }, (_, i) => event('pa', i + 2)), new Date().toISOString());
+    await writer.write([event('pa', 0), event('pb', 1)]);
+    await writer.write(Array.from({ length: 120 }, (_, i) => event('pa', i + 2)));
     await writer.close();
     expect(inlineCalls).toBe(0);
 
@@ -68,8 +95,74 @@ describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ ope
     expect(found.total).toBe(121);
     const other = await search.search(store, { type: 'AuditEvent', params: [['entity', 'Patient/pb'], ['subtype', 'read']], strict: true });
     expect(other.matches).toHaveLength(1);
+    expect(await queuedItems(db.driver)).toBe(0);
     await db.dispose();
   }, 30_000);
+
+  it('queues batches while the request thread is busy and stores them on drain, each once', async () => {
+    const { db, search, store } = await prepared(open);
+    let busy = true;
+    const writer = createAuditWriter({ location: db.driver.location, baseUrl: 'http://titrate.test/fhir', inline: refuseInline, log, isBusy: () => busy, maxLagMs: 60_000 });
+    for (let b = 0; b < 4; b++) await writer.write(Array.from({ length: 50 }, (_, i) => event('pa', b * 50 + i)));
+    // Durable but not yet AuditEvents: the writer defers while busy.
+    await sleep(600);
+    expect(await queuedItems(db.driver)).toBe(200);
+    expect(writer.queued).toBe(200);
+    expect(await countAudit(search, store)).toBe(0);
+    await writer.drain();
+    expect(await countAudit(search, store)).toBe(200);
+    expect(writer.queued).toBe(0);
+    // Once idle, new batches are stored without a drain.
+    busy = false;
+    await sleep(400);
+    await writer.write([event('pa', 500)]);
+    await until(async () => (await countAudit(search, store)) === 201);
+    await writer.close();
+    expect(await queuedItems(db.driver)).toBe(0);
+    await db.dispose();
+  }, 30_000);
+
+  it('stores queued batches once they are older than the lag bound, even while busy', async () => {
+    const { db, search, store } = await prepared(open);
+    const writer = createAuditWriter({ location: db.driver.location, baseUrl: 'http://titrate.test/fhir', inline: refuseInline, log, isBusy: () => true, maxLagMs: 300 });
+    await writer.write(Array.from({ length: 30 }, (_, i) => event('pa', i)));
+    expect(await countAudit(search, store)).toBe(0);
+    await until(async () => (await countAudit(search, store)) === 30);
+    await writer.close();
+    await db.dispose();
+  }, 30_000);
+
+  it('leaves what it cannot store by the close deadline queued; the next writer stores it', async () => {
+    const { db, search, store } = await prepared(open);
+    const first = createAuditWriter({ location: db.driver.location, baseUrl: 'http://titrate.test/fhir', inline: refuseInline, log, isBusy: () => true, maxLagMs: 60_000 });
+    await first.write(Array.from({ length: 40 }, (_, i) => event('pa', i)));
+    await first.close(0);
+    expect(await queuedItems(db.driver)).toBe(40);
+    expect(await countAudit(search, store)).toBe(0);
+    const second = createAuditWriter({ location: db.driver.location, baseUrl: 'http://titrate.test/fhir', inline: refuseInline, log, isBusy: () => false });
+    second.resume();
+    await until(async () => (await countAudit(search, store)) === 40);
+    expect(await queuedItems(db.driver)).toBe(0);
+    await second.close();
+    await db.dispose();
+  }, 30_000);
+
+  it('two materialisers on one queue store every batch exactly once', async () => {
+    const { db, search, store } = await prepared(open);
+    const other = openAt(db.driver.location, { poolSize: 2 });
+    for (let b = 0; b < 30; b++) await enqueue(db.driver, encodeItems(Array.from({ length: 20 }, (_, i) => event('pa', b * 20 + i))), 20, Date.now());
+    const at = new Date().toISOString();
+    const run = async (driver: SqlDriver) => {
+      let stored = 0;
+      while ((await queuedItems(driver)) > 0) stored += await materializeNext(driver, search.indexHook, at);
+      return stored;
+    };
+    const [a, b] = await Promise.all([run(db.driver), run(other)]);
+    expect(a + b).toBe(600);
+    expect(await countAudit(search, store)).toBe(600);
+    await other.close();
+    await db.dispose();
+  }, 60_000);
 });
 
 describe('AuditEvent inserts prepared outside the transaction (the writer thread locks the file for the inserts only)', () => {
@@ -111,7 +204,7 @@ describe('audit writer on an in-memory database', () => {
     const written: number[] = [];
     const writer = createAuditWriter({ location: { kind: 'sqlite', file: ':memory:' }, baseUrl: 'http://t/fhir', inline: async (e) => void written.push(e.length), log });
     expect(writer.threaded).toBe(false);
-    await writer.write([event('p', 0)], new Date().toISOString());
+    await writer.write([event('p', 0)]);
     await writer.close();
     expect(written).toEqual([1]);
   });
@@ -120,10 +213,10 @@ describe('audit writer on an in-memory database', () => {
     const written: number[] = [];
     // A database path under a regular file: the worker's thread fails while starting.
     const writer = createAuditWriter({ location: { kind: 'sqlite', file: '/etc/hostname/audit.sqlite' }, baseUrl: 'http://t/fhir', inline: async (e) => void written.push(e.length), log });
-    await expect(writer.write([event('p', 0)], new Date().toISOString())).rejects.toThrow('audit writer thread');
+    await expect(writer.write([event('p', 0)])).rejects.toThrow('audit writer thread');
     // The AuditSink keeps a failed batch for retry; from now on batches go to the request thread.
     expect(writer.threaded).toBe(false);
-    await writer.write([event('p', 1)], new Date().toISOString());
+    await writer.write([event('p', 1)]);
     expect(written).toEqual([1]);
     await writer.close();
   }, 20_000);

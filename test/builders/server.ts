@@ -14,6 +14,8 @@ export interface TestServer {
   tokenUrl: string;
   store: ResourceStore;
   auth: AuthServer;
+  /** Stores every audit item so far as AuditEvents, whatever the load. */
+  flushAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startTestServer(
     tokenUrl: `${base}/auth/token`,
     store: composed.store,
     auth: composed.auth,
+    flushAudit: () => composed.flushAudit(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
