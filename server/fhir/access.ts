@@ -22,6 +22,17 @@ export function requireAccess(ctx: FhirContext, access: AccessRequest): Allowed 
   throw new FhirError(decision.kind, `Access denied: ${decision.reason}`);
 }
 
+/** An access request about stored JSON, parsed only if the decision looks inside it (compartments, scope filters). */
+export function withStoredResource(access: Omit<AccessRequest, 'resource'>, json: string): AccessRequest {
+  let parsed: object | undefined;
+  return {
+    ...access,
+    get resource() {
+      return (parsed ??= JSON.parse(json) as object);
+    },
+  };
+}
+
 function visible(resource: Record<string, unknown>, restrictions: readonly Restriction[]): boolean {
   if (restrictions.length === 0) return true;
   return restrictions.some((r) => (r.patient === undefined || isInPatientCompartment(resource, r.patient)) && resourceMatchesFilters(resource, r.filters));

@@ -11,6 +11,8 @@ const AUDITED: Partial<Record<InteractionCode, AuditEntry['interaction']>> = {
 };
 
 function whatOf(p: RouteParams): string | undefined {
+  // The common case (read, update, delete) without building and joining an array.
+  if (p.type && p.id && !p.vid && !p.compartmentType && !p.operation) return `${p.type}/${p.id}`;
   const parts = [p.type, p.id, p.vid ? `_history/${p.vid}` : undefined, p.compartmentType, p.operation ? `$${p.operation}` : undefined];
   const what = parts.filter(Boolean).join('/');
   return what || undefined;

@@ -2,13 +2,13 @@
 import { FhirError } from '../errors.ts';
 import type { FhirContext, FhirRequest, FhirResponse, RouteParams } from '../context.ts';
 import { parseVersionTag, resourceHeaders } from '../representation.ts';
-import { requireAccess } from '../access.ts';
+import { requireAccess, withStoredResource } from '../access.ts';
 
 export async function readResource(ctx: FhirContext, req: FhirRequest, p: RouteParams): Promise<FhirResponse> {
   const stored = await ctx.store.read(p.type!, p.id!);
   if (!stored) throw new FhirError('not-found', `${p.type}/${p.id} is not known`);
   if (stored.deleted) throw new FhirError('gone', `${p.type}/${p.id} was deleted`);
-  if (!ctx.principal.unrestricted) requireAccess(ctx, { interaction: 'read', type: p.type!, id: p.id, resource: JSON.parse(stored.json!) });
+  if (!ctx.principal.unrestricted) requireAccess(ctx, withStoredResource({ interaction: 'read', type: p.type!, id: p.id }, stored.json!));
   const headers = resourceHeaders(ctx, stored, false);
   if (req.headers.ifNoneMatch && parseVersionTag(req.headers.ifNoneMatch, 'If-None-Match') === stored.version) {
     return { status: 304, headers };
