@@ -1,6 +1,7 @@
 // What the request thread hands to the audit writer: a ready AuditEvent (sign-ins, from the authorization server)
 // or the few facts of one FHIR interaction, built into an AuditEvent by the writer. Batches cross to the writer
-// thread as one JSON string, which costs the request thread far less than cloning finished AuditEvents.
+// thread, and wait in audit_queue, as one JSON string: it costs the request thread far less than cloning finished
+// AuditEvents.
 import { buildAuditEvent, type AuditInput } from '../auth/audit-event.ts';
 import { newId } from '../fhir/ids.ts';
 import type { InsertPart, SqlDriver, SqlTx } from '../store/driver.ts';
@@ -8,11 +9,56 @@ import { ResourceStore, type IndexHook } from '../store/resource-store.ts';
 
 export type AuditItem = { readonly event: fhir4.AuditEvent } | { readonly input: AuditInput };
 
-type WireInput = Omit<AuditInput, 'recorded'> & { recorded: string };
-type WireItem = { event: fhir4.AuditEvent } | { input: WireInput };
+/**
+ * The wire (and audit_queue) form of an interaction's facts: a flat array, cheaper to stringify than the object with
+ * its Date, led by a format number so queued rows stay readable after an upgrade. Absent fields are null.
+ */
+type WireInput = [
+  format: 1,
+  kind: AuditInput['kind'] | null,
+  clientId: string | null,
+  user: string | null,
+  subject: string | null,
+  address: string | null,
+  what: string | null,
+  patient: string | null,
+  outcome: AuditInput['outcome'],
+  outcomeDesc: string | null,
+  action: AuditInput['action'],
+  recordedMs: number,
+  requestId: string | null,
+  query: string | null,
+  observer: string | null,
+];
+type WireItem = { event: fhir4.AuditEvent } | WireInput;
+
+function toWire(i: AuditInput): WireInput {
+  const w = i.who;
+  return [1, i.kind ?? null, w.clientId ?? null, w.user ?? null, w.subject ?? null, w.address ?? null, i.what ?? null, i.patient ?? null,
+    i.outcome, i.outcomeDesc ?? null, i.action, i.recorded.getTime(), i.requestId ?? null, i.query ?? null, i.observer ?? null];
+}
+
+function fromWire(w: WireInput): AuditInput {
+  if (w[0] !== 1) throw new Error(`audit item format ${String(w[0])} is not known`);
+  const opt = <T>(v: T | null) => (v === null ? undefined : v);
+  const who = { clientId: opt(w[2]), user: opt(w[3]), subject: opt(w[4]), address: opt(w[5]) };
+  return {
+    kind: opt(w[1]),
+    who,
+    what: opt(w[6]),
+    patient: opt(w[7]),
+    outcome: w[8],
+    outcomeDesc: opt(w[9]),
+    action: w[10],
+    recorded: new Date(w[11]),
+    requestId: opt(w[12]),
+    query: opt(w[13]),
+    observer: opt(w[14]),
+  };
+}
 
 export function encodeItems(items: readonly AuditItem[]): string {
-  return JSON.stringify(items);
+  return JSON.stringify(items.map((item) => ('event' in item ? item : toWire(item.input))));
 }
 
 export function toEvents(items: readonly AuditItem[]): fhir4.AuditEvent[] {
@@ -20,8 +66,7 @@ export function toEvents(items: readonly AuditItem[]): fhir4.AuditEvent[] {
 }
 
 export function decodeEvents(json: string): fhir4.AuditEvent[] {
-  const revive = (item: WireItem): AuditItem => ('event' in item ? item : { input: { ...item.input, recorded: new Date(item.input.recorded) } });
-  return toEvents((JSON.parse(json) as WireItem[]).map(revive));
+  return toEvents((JSON.parse(json) as WireItem[]).map((item) => (Array.isArray(item) ? { input: fromWire(item) } : item)));
 }
 
 /** Largest transaction: on SQLite the other thread's writers wait while one is open. */

@@ -23,14 +23,21 @@ export function requireAccess(ctx: FhirContext, access: AccessRequest): Allowed 
 }
 
 /** An access request about stored JSON, parsed only if the decision looks inside it (compartments, scope filters). */
-export function withStoredResource(access: Omit<AccessRequest, 'resource'>, json: string): AccessRequest {
-  let parsed: object | undefined;
-  return {
-    ...access,
-    get resource() {
-      return (parsed ??= JSON.parse(json) as object);
-    },
-  };
+export function withStoredResource(access: Pick<AccessRequest, 'interaction' | 'type' | 'id'>, json: string): AccessRequest {
+  return new StoredAccess(access.interaction, access.type, access.id, json);
+}
+
+class StoredAccess implements AccessRequest {
+  private parsed: object | undefined;
+  constructor(
+    readonly interaction: AccessRequest['interaction'],
+    readonly type: string,
+    readonly id: string | undefined,
+    private readonly json: string,
+  ) {}
+  get resource(): object {
+    return (this.parsed ??= JSON.parse(this.json) as object);
+  }
 }
 
 function visible(resource: Record<string, unknown>, restrictions: readonly Restriction[]): boolean {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { buildAuditEvent } from '../../server/auth/audit-event.ts';
 import { createAuditWriter } from '../../server/audit/writer.ts';
-import { encodeItems, prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
+import { decodeEvents, encodeItems, prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
 import { enqueue, materializeNext, queuedItems } from '../../server/audit/queue.ts';
 import { INDEX_TABLES } from '../../server/search/schema.ts';
 import { openSqlite } from '../../server/store/sqlite.ts';
@@ -163,6 +163,24 @@ describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ ope
     await other.close();
     await db.dispose();
   }, 60_000);
+});
+
+describe('audit items on the wire and in audit_queue', () => {
+  it('decode to exactly the AuditEvents the items build', () => {
+    const recorded = new Date('2026-12-01T10:11:12.345Z');
+    const items: AuditItem[] = [
+      { input: { who: { clientId: 'c', user: 'Practitioner/dr1', subject: 'sub-1', address: '10.0.0.1' }, what: 'Observation?code=x', patient: 'p1', outcome: 403, outcomeDesc: 'denied', action: 'search', recorded, requestId: 'r-1', query: 'code=x', observer: 'Titrate test' } },
+      { input: { who: {}, outcome: 'serious-failure', action: 'E', recorded, kind: 'security-alert', outcomeDesc: 'code replayed; grant revoked' } },
+      { input: { who: { user: 'Patient/p2', subject: 's2' }, outcome: 'success', action: 'E', recorded, kind: 'login' } },
+      { input: { who: { clientId: 'pharmacy' }, what: 'MedicationRequest/m1/_history/2', outcome: 200, action: 'vread', recorded } },
+      event('pa', 1),
+    ];
+    expect(decodeEvents(encodeItems(items))).toEqual(toEvents(items));
+  });
+
+  it('refuses an item format it does not know rather than guessing', () => {
+    expect(() => decodeEvents(JSON.stringify([[2, null]]))).toThrow('audit item format 2');
+  });
 });
 
 describe('AuditEvent inserts prepared outside the transaction (the writer thread locks the file for the inserts only)', () => {
