@@ -9,6 +9,8 @@ export interface Config {
   readonly sqlitePath: string;
   readonly auth: 'smart' | 'off';
   readonly smartClients: string | undefined;
+  /** JSON file {"keys":[private RSA JWKs]} that sign tokens; unset = generated once and kept in the database. */
+  readonly smartSigningKeys: string | undefined;
   readonly demo: boolean;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
@@ -49,6 +51,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sqlitePath: sqlitePath === ':memory:' ? sqlitePath : path.resolve(sqlitePath),
     auth,
     smartClients: env.SMART_CLIENTS || undefined,
+    smartSigningKeys: env.SMART_SIGNING_KEYS ? path.resolve(env.SMART_SIGNING_KEYS) : undefined,
     demo: env.DEMO === '1' || env.DEMO === 'true',
     logLevel,
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),

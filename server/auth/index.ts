@@ -13,7 +13,7 @@ import { ClientAuthenticator } from './client-auth.ts';
 import { createClientRegistry, DEMO_CLIENTS_FILE, loadClientsFile, type ClientRegistration } from './clients.ts';
 import { endpointsFor } from './discovery.ts';
 import { createIntrospectionHandlers } from './introspection.ts';
-import { KeyRing } from './keys.ts';
+import { KeyRing, readSigningKeysFile } from './keys.ts';
 import { createLaunchHandler } from './launch.ts';
 import { AUTH_MIGRATIONS } from './migrations.ts';
 import { createAuthenticate, GrantStatusCache, type SmartPrincipal } from './principal.ts';
@@ -88,7 +88,7 @@ export async function createAuthServer(deps: AuthServerDeps): Promise<AuthServer
   const registry = createClientRegistry(clients);
   const endpoints = endpointsFor(deps.config.publicBaseUrl);
   const store = new AuthStore(deps.driver, now);
-  const keys = new KeyRing(deps.driver, now, deps.signingKeys);
+  const keys = new KeyRing(deps.driver, now, deps.signingKeys ?? (deps.config.smartSigningKeys ? readSigningKeysFile(deps.config.smartSigningKeys) : undefined));
   await keys.init();
   const tokens = new TokenService(keys, endpoints.issuer, endpoints.fhirBase, now);
   const grants = new GrantStatusCache(store);

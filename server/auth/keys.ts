@@ -1,6 +1,7 @@
 // Signing keys (RS256) for access tokens and id_tokens: from configuration, or generated once and
 // stored in the database so replicas share them. All non-retired keys are published; the newest signs.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import fs from 'node:fs';
 import type { SqlDriver } from '../store/driver.ts';
 
 export const SIGNING_ALG = 'RS256';
@@ -86,6 +87,27 @@ export class KeyRing {
     await this.reload();
     return find();
   }
+}
+
+/**
+ * SMART_SIGNING_KEYS: a JSON file {"keys": [private RSA JWKs]}. Every key is published in the JWKS; the last one signs,
+ * so a rotation appends a new key and drops the old one once the tokens it signed have expired.
+ */
+export function readSigningKeysFile(file: string): JWK[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`SMART_SIGNING_KEYS: cannot read ${file} as JSON (${(err as Error).message})`);
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw new Error('SMART_SIGNING_KEYS: the file must hold {"keys": [one or more private RSA JWKs]}');
+  keys.forEach((k: JWK, i) => {
+    if (typeof k !== 'object' || k === null || k.kty !== 'RSA' || typeof k.d !== 'string' || typeof k.n !== 'string') {
+      throw new Error(`SMART_SIGNING_KEYS: key ${i} is not a private RSA JWK (kty RSA with n, e, d, p, q, dp, dq, qi)`);
+    }
+  });
+  return keys as JWK[];
 }
 
 async function loadKey(jwk: JWK, createdAt: number): Promise<LoadedKey> {

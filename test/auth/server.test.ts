@@ -8,6 +8,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClientsFileError, DEMO_CLIENTS_FILE, loadClientsFile, parseClients } from '../../server/auth/clients.ts';
 import { createAuthServer } from '../../server/auth/index.ts';
+import { readSigningKeysFile } from '../../server/auth/keys.ts';
+import { exportJWK, generateKeyPair } from 'jose';
 import { readConfig } from '../../server/config.ts';
 import { FhirError } from '../../server/fhir/errors.ts';
 import { DRIVERS, type TestDriver } from './drivers.ts';
@@ -74,6 +76,37 @@ describe.each(DRIVERS)('authorization server on $name', ({ open }) => {
     const replica = await createAuthServer({ config, driver: db.driver, log: pino({ level: 'silent' }), clients: testClients(keys) });
     expect((await replica.authenticate(`Bearer ${tok.access_token}`)).clientId).toBe('app');
     await h.close();
+  });
+
+  it('signs with SMART_SIGNING_KEYS when set: every key published, the last one signs, none kept in the database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'titrate-keys-'));
+    const file = join(dir, 'signing.json');
+    const privateJwk = async (kid: string) => ({ ...(await exportJWK((await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })).privateKey)), kid });
+    writeFileSync(file, JSON.stringify({ keys: [await privateJwk('old-key'), await privateJwk('new-key')] }));
+    const config = readConfig({ SMART_SIGNING_KEYS: file, PUBLIC_BASE_URL: 'http://127.0.0.1:1', LOG_LEVEL: 'silent' });
+    expect(config.smartSigningKeys).toBe(file);
+    const fromConfig = await createAuthServer({ config, driver: db.driver, log: pino({ level: 'silent' }) });
+    const app = express().use(fromConfig.router);
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const jwks = asJson(await (await fetch(`http://127.0.0.1:${port}/auth/jwks`)).json());
+    expect(jwks.keys.map((k: { kid: string }) => k.kid).sort()).toEqual(['new-key', 'old-key']);
+    expect(jwks.keys.every((k: Record<string, unknown>) => k.d === undefined && k.p === undefined)).toBe(true);
+    server.close();
+    expect(await db.driver.query('SELECT kid FROM auth_keys')).toEqual([]);
+    // Tokens carry the last key's kid and verify.
+    const h = await startHarness(db, keys, { signingKeys: readSigningKeysFile(file) });
+    const { code, verifier } = await ehrLaunchCode(h, { scope: 'launch patient/*.rs' });
+    const tok = asJson(await (await exchangeCode(h, code, verifier)).json());
+    expect(readHeader(tok.access_token).kid).toBe('new-key');
+    expect((await h.auth.authenticate(`Bearer ${tok.access_token}`)).clientId).toBe('app');
+    await h.close();
+    // A file without private RSA keys stops the start with the reason.
+    writeFileSync(file, JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }));
+    await expect(createAuthServer({ config, driver: db.driver, log: pino({ level: 'silent' }) })).rejects.toThrow('key 0 is not a private RSA JWK');
+    writeFileSync(file, '{"keys": []}');
+    await expect(createAuthServer({ config, driver: db.driver, log: pino({ level: 'silent' }) })).rejects.toThrow('one or more private RSA JWKs');
   });
 
   it('rotates keys: the new key signs, the old one stays published and its tokens stay valid', async () => {
