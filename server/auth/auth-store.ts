@@ -23,14 +23,14 @@ export class AuthStore {
     return Math.floor(this.now().getTime() / 1000);
   }
 
-  async createLaunch(context: LaunchContext & { fhirUser?: string; client_id?: string }, ttlSeconds: number): Promise<string> {
+  async createLaunch(context: LaunchContext & { fhirUser?: string; client_id?: string; user_scope?: string }, ttlSeconds: number): Promise<string> {
     const id = randomToken(24);
     await this.driver.run('INSERT INTO auth_launches (id, context, expires_at) VALUES (?, ?, ?)', [id, JSON.stringify(context), this.seconds() + ttlSeconds]);
     return id;
   }
 
   /** A launch id is single use, as Epic's is. */
-  async useLaunch(id: string): Promise<(LaunchContext & { fhirUser?: string; client_id?: string }) | undefined> {
+  async useLaunch(id: string): Promise<(LaunchContext & { fhirUser?: string; client_id?: string; user_scope?: string }) | undefined> {
     const now = this.seconds();
     const { changes } = await this.driver.run('UPDATE auth_launches SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?', [now, id, now]);
     if (changes !== 1) return undefined;

@@ -9,7 +9,7 @@ import type { AuditHook } from './audit-hook.ts';
 import type { Endpoints } from './discovery.ts';
 import type { AuthenticatedUser, Grant, LaunchContext } from './grant.ts';
 import { consentPage, errorPage, loginPage } from './pages.ts';
-import { parseResourceScope } from './scopes.ts';
+import { boundByUser, parseResourceScope } from './scopes.ts';
 import type { PatientChoice, UserAuthenticator } from './users.ts';
 
 export const CODE_TTL_SECONDS = 60;
@@ -49,8 +49,10 @@ export function createAuthorizeHandlers(deps: AuthorizeDeps) {
   const seconds = () => Math.floor(deps.now().getTime() / 1000);
 
   async function finish(res: Response, pending: PendingAuthorization, user: AuthenticatedUser, context: LaunchContext, scopes: readonly string[]): Promise<void> {
-    // Patient-level scopes are bound to a patient; without one they are not granted.
-    const granted = context.patient ? [...scopes] : scopes.filter((s) => !isPatientScope(s) && s !== 'launch/patient');
+    // Patient-level scopes are bound to a patient; without one they are not granted. User-level scopes never exceed
+    // what the user may do.
+    const bounded = boundByUser(scopes, user.scope);
+    const granted = context.patient ? bounded : bounded.filter((s) => !isPatientScope(s) && s !== 'launch/patient');
     const refresh = granted.includes('offline_access') ? 'offline' : granted.includes('online_access') ? 'online' : 'none';
     const grant: Grant = {
       id: randomToken(16),
@@ -88,8 +90,8 @@ export function createAuthorizeHandlers(deps: AuthorizeDeps) {
       if (!launch?.fhirUser || (launch.client_id !== undefined && launch.client_id !== client.client_id)) {
         return deny(res, pending, 'invalid_request', 'launch is unknown, expired or already used');
       }
-      const { fhirUser, client_id: _boundClient, ...context } = launch;
-      const user: AuthenticatedUser = { sub: fhirUser, fhirUser };
+      const { fhirUser, client_id: _boundClient, user_scope: userScope, ...context } = launch;
+      const user: AuthenticatedUser = { sub: fhirUser, fhirUser, ...(userScope !== undefined && { scope: userScope }) };
       deps.audit({ kind: 'login', who: { user: fhirUser, clientId: client.client_id, address: req.ip }, outcome: 'success', outcomeDesc: 'EHR launch', action: 'E' });
       const ctx: LaunchContext = { need_patient_banner: false, smart_style_url: deps.styleUrl, ...context };
       return finish(res, pending, user, ctx, pending.scopes.filter((s) => s !== 'launch/patient' || context.patient !== undefined));
@@ -116,7 +118,9 @@ export function createAuthorizeHandlers(deps: AuthorizeDeps) {
     deps.audit({ kind: 'login', who: { user: user.fhirUser, subject: user.sub, clientId: found.data.clientId, address: req.ip }, outcome: 'success', action: 'E' });
     const needsPatient = !patientOf(user) && found.data.scopes.some((s) => s === 'launch/patient' || isPatientScope(s));
     const patients = needsPatient ? ((await deps.listPatients?.()) ?? []) : undefined;
-    sendPage(res, 200, consentPage({ action: CONSENT_PATH, requestId, clientName, userName: user.name ?? user.fhirUser, scopes: found.data.scopes, patients }));
+    // The page offers what this user may grant: user/ scopes cut down to the user's own permissions.
+    const offered = boundByUser(found.data.scopes, user.scope);
+    sendPage(res, 200, consentPage({ action: CONSENT_PATH, requestId, clientName, userName: user.name ?? user.fhirUser, scopes: offered, patients }));
   }
 
   async function consent(req: Request, res: Response): Promise<void> {
@@ -129,7 +133,7 @@ export function createAuthorizeHandlers(deps: AuthorizeDeps) {
     if (body.decision !== 'allow') return deny(res, pending, 'access_denied', 'the user denied access');
     const ticked = new Set(([] as unknown[]).concat(body.scope ?? []).map(String));
     // The user may only narrow: anything not offered is ignored.
-    const scopes = pending.scopes.filter((s) => ticked.has(s));
+    const scopes = boundByUser(pending.scopes, found.user.scope).filter((s) => ticked.has(s));
     const ownPatient = patientOf(found.user);
     const chosen = typeof body.patient === 'string' && /^[A-Za-z0-9\-.]{1,200}$/.test(body.patient) ? body.patient : undefined;
     if (!ownPatient && chosen && deps.listPatients && !(await deps.listPatients()).some((p) => p.id === chosen)) {

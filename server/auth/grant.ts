@@ -15,6 +15,11 @@ export interface AuthenticatedUser {
   /** Relative reference: Practitioner/…, Patient/…, RelatedPerson/…, Person/… */
   readonly fhirUser: string;
   readonly name?: string;
+  /**
+   * What the user may do, as `user/` resource scopes (`user/*.rs user/MedicationRequest.cruds`): the `user/` scopes
+   * granted to an app acting for this user never exceed it. Absent: only the client's registration bounds them.
+   */
+  readonly scope?: string;
 }
 
 export interface Grant {

@@ -4,11 +4,18 @@ import type { Request, Response } from 'express';
 import type { AuthStore } from './auth-store.ts';
 import type { LaunchContext } from './grant.ts';
 import { isFhirUserReference } from './users.ts';
+import { checkUserScope } from './scopes.ts';
 
 const LAUNCH_TTL_SECONDS = 600;
 const ID_RE = /^[A-Za-z0-9\-.]{1,200}$/;
 
-export type LaunchRecord = LaunchContext & { fhirUser: string; /** When set, only this app may use the launch. */ client_id?: string };
+export type LaunchRecord = LaunchContext & {
+  fhirUser: string;
+  /** When set, only this app may use the launch. */
+  client_id?: string;
+  /** What the EHR's user may do, as user/ scopes: the app's user/ scopes are cut down to it. */
+  user_scope?: string;
+};
 
 export function parseLaunchContext(body: unknown): LaunchRecord | string {
   if (!body || typeof body !== 'object') return 'body must be a JSON object';
@@ -21,6 +28,8 @@ export function parseLaunchContext(body: unknown): LaunchRecord | string {
   if (b.intent !== undefined && typeof b.intent !== 'string') return 'intent must be a string';
   if (b.fhirContext !== undefined && !Array.isArray(b.fhirContext)) return 'fhirContext must be an array';
   if (b.client_id !== undefined && typeof b.client_id !== 'string') return 'client_id must be a string';
+  const userScopeProblem = b.user_scope === undefined ? undefined : checkUserScope(b.user_scope);
+  if (userScopeProblem) return userScopeProblem;
   return {
     fhirUser: b.fhirUser,
     ...(b.patient !== undefined && { patient: b.patient as string }),
@@ -30,6 +39,7 @@ export function parseLaunchContext(body: unknown): LaunchRecord | string {
     ...(b.intent !== undefined && { intent: b.intent as string }),
     ...(b.fhirContext !== undefined && { fhirContext: b.fhirContext as unknown[] }),
     ...(b.client_id !== undefined && { client_id: b.client_id as string }),
+    ...(b.user_scope !== undefined && { user_scope: b.user_scope as string }),
   };
 }
 

@@ -111,6 +111,20 @@ function dropSubsumed(scopes: string[]): string[] {
     .map(([s]) => s);
 }
 
+/** `user/` scopes cut down to what the user may do (`userScope`); other scopes unchanged. */
+export function boundByUser(scopes: readonly string[], userScope: string | undefined): string[] {
+  if (userScope === undefined) return [...scopes];
+  const ceiling = splitScopes(userScope);
+  return dropSubsumed(scopes.flatMap((raw) => (parseResourceScope(raw)?.context === 'user' ? grantScopes([raw], ceiling) : [raw])));
+}
+
+/** A user's permission text: `user/` resource scopes only; the reason when it is not. */
+export function checkUserScope(text: unknown): string | undefined {
+  if (typeof text !== 'string' || splitScopes(text).length === 0) return 'user_scope must be a space-separated list of user/ scopes';
+  const bad = splitScopes(text).find((s) => parseResourceScope(s)?.context !== 'user');
+  return bad === undefined ? undefined : `user_scope may hold user/ resource scopes only, not ${bad.slice(0, 100)}`;
+}
+
 /** Is `narrower` (a refresh request) within `granted`? Every scope must be covered by a granted one. */
 export function isScopeSubset(narrower: readonly string[], granted: readonly string[]): boolean {
   const parsed = granted.map(parseResourceScope);

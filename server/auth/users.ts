@@ -19,8 +19,16 @@ export interface DemoUser extends AuthenticatedUser {
 
 /** Demo sign-ins (DEMO=1 only). The lead's seed data should hold these Practitioners. */
 export const DEMO_USERS: readonly DemoUser[] = [
-  { username: 'psychiatrist', password: 'demo', sub: 'demo-psychiatrist', fhirUser: 'Practitioner/demo-psychiatrist', name: 'Dr. Demo Psychiatrist' },
-  { username: 'pharmacist', password: 'demo', sub: 'demo-pharmacist', fhirUser: 'Practitioner/demo-pharmacist', name: 'Demo Pharmacist' },
+  { username: 'psychiatrist', password: 'demo', sub: 'demo-psychiatrist', fhirUser: 'Practitioner/demo-psychiatrist', name: 'Dr. Demo Psychiatrist', scope: 'user/*.cruds' },
+  // A pharmacist reads the record and manages medication orders, dispenses and statements; nothing else is written.
+  {
+    username: 'pharmacist',
+    password: 'demo',
+    sub: 'demo-pharmacist',
+    fhirUser: 'Practitioner/demo-pharmacist',
+    name: 'Demo Pharmacist',
+    scope: 'user/*.rs user/MedicationRequest.cruds user/MedicationDispense.cruds user/MedicationStatement.cruds',
+  },
 ];
 
 function equal(a: string, b: string): boolean {

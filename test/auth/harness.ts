@@ -197,8 +197,8 @@ export async function createLaunch(h: Harness, context: Record<string, unknown>)
 }
 
 /** EHR launch through to the authorization code; returns the code, state and PKCE verifier. */
-export async function ehrLaunchCode(h: Harness, opts: { clientId?: string; scope: string; patient?: string; encounter?: string; fhirUser?: string; nonce?: string }) {
-  const launch = await createLaunch(h, { patient: opts.patient ?? 'p1', fhirUser: opts.fhirUser ?? 'Practitioner/dr1', ...(opts.encounter && { encounter: opts.encounter }) });
+export async function ehrLaunchCode(h: Harness, opts: { clientId?: string; scope: string; patient?: string; encounter?: string; fhirUser?: string; nonce?: string; userScope?: string }) {
+  const launch = await createLaunch(h, { patient: opts.patient ?? 'p1', fhirUser: opts.fhirUser ?? 'Practitioner/dr1', ...(opts.encounter && { encounter: opts.encounter }), ...(opts.userScope && { user_scope: opts.userScope }) });
   const { verifier, challenge } = pkcePair();
   const state = randomBytes(16).toString('base64url');
   const res = await fetch(authorizeUrl(h, { clientId: opts.clientId, scope: opts.scope, launch, challenge, state, nonce: opts.nonce }), { redirect: 'manual' });

@@ -1,6 +1,6 @@
 // Scope parsing and granting tables (SMART scopes-and-launch-context, v1 and v2).
 import { describe, expect, it } from 'vitest';
-import { grantScopes, isScopeSubset, parseResourceScope } from '../../server/auth/scopes.ts';
+import { boundByUser, checkUserScope, grantScopes, isScopeSubset, parseResourceScope } from '../../server/auth/scopes.ts';
 
 const LAB = 'http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
 
@@ -56,5 +56,35 @@ describe('isScopeSubset (refresh with scope)', () => {
     [['offline_access'], ['patient/*.rs'], false],
   ])('%j within %j → %s', (asked, granted, expected) => {
     expect(isScopeSubset(asked, granted)).toBe(expected);
+  });
+});
+
+describe('boundByUser (user/ scopes never exceed what the user may do)', () => {
+  const PHARMACIST = 'user/*.rs user/MedicationRequest.cruds';
+  it.each([
+    ['user/*.cruds', PHARMACIST, ['user/*.rs', 'user/MedicationRequest.cruds']],
+    ['user/Observation.cruds', PHARMACIST, ['user/Observation.rs']],
+    ['user/MedicationRequest.cu', PHARMACIST, ['user/MedicationRequest.cu']],
+    ['user/Observation.c', PHARMACIST, []],
+    ['user/Observation.write', PHARMACIST, []],
+    ['user/Observation.read', PHARMACIST, ['user/Observation.read']],
+    [`user/Observation.rs?category=${LAB}`, 'user/Observation.rs', [`user/Observation.rs?category=${LAB}`]],
+    ['user/Observation.rs', `user/Observation.rs?category=${LAB}`, [`user/Observation.rs?category=${LAB}`]],
+    // Patient, system and non-resource scopes are not the user's to bound.
+    ['patient/*.cruds launch openid fhirUser offline_access', PHARMACIST, ['patient/*.cruds', 'launch', 'openid', 'fhirUser', 'offline_access']],
+  ])('%s for a user allowed %s → %j', (requested, user, expected) => {
+    expect(boundByUser(requested.split(' '), user)).toEqual(expected);
+  });
+
+  it('leaves user/ scopes alone for a user without stated permissions', () => {
+    expect(boundByUser(['user/*.cruds'], undefined)).toEqual(['user/*.cruds']);
+  });
+
+  it('accepts only user/ resource scopes as a user\'s permissions', () => {
+    expect(checkUserScope('user/*.rs user/MedicationRequest.cruds')).toBeUndefined();
+    expect(checkUserScope('patient/*.rs')).toContain('user/ resource scopes only');
+    expect(checkUserScope('openid')).toContain('user/ resource scopes only');
+    expect(checkUserScope('')).toContain('space-separated');
+    expect(checkUserScope(42)).toContain('space-separated');
   });
 });
