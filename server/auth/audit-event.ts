@@ -8,7 +8,7 @@ const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
 
-export type AuditEventKind = 'rest' | 'login' | 'logout' | 'security-alert';
+export type AuditEventKind = 'rest' | 'login' | 'logout' | 'security-alert' | 'token';
 
 export interface AuditInput {
   readonly kind?: AuditEventKind;
@@ -55,6 +55,9 @@ function typeAndSubtype(input: AuditInput): Pick<fhir4.AuditEvent, 'type' | 'sub
       return { type: { system: DCM, code: '110114', display: 'User Authentication' }, subtype: [{ system: DCM, code: '110123', display: 'Logout' }] };
     case 'security-alert':
       return { type: { system: DCM, code: '110113', display: 'Security Alert' } };
+    // An access token issued or refused at /auth/token: IHE IUA ITI-71 "Get Access Token" (as IHE BALP records it).
+    case 'token':
+      return { type: { system: DCM, code: '110114', display: 'User Authentication' }, subtype: [{ system: 'urn:ihe:event-type-code', code: 'ITI-71', display: 'Get Access Token' }] };
     case 'rest': {
       const interaction = input.action.length > 1 ? input.action : undefined;
       return {

@@ -62,6 +62,14 @@ export function createTokenHandler(deps: TokenDeps) {
     }
     setNoStore(res);
     res.status(200).json(body);
+    deps.audit({
+      kind: 'token',
+      who: { clientId: grant.clientId, user: grant.user?.fhirUser, subject: grant.user?.sub },
+      patient: grant.context.patient,
+      outcome: 'success',
+      outcomeDesc: `issued for scope ${scopes.join(' ')}`.slice(0, 1000),
+      action: 'E',
+    });
   }
 
   async function revokeReplayed(grantId: string, what: string, clientId: string): Promise<never> {
@@ -118,10 +126,13 @@ export function createTokenHandler(deps: TokenDeps) {
     const { token } = await deps.tokens.issueAccessToken({ grantId: grant.id, clientId: client.client_id, scopes, context: {}, sub: client.client_id, system: true }, deps.lifetimes.backendSeconds);
     setNoStore(res);
     res.status(200).json({ access_token: token, token_type: 'bearer', expires_in: deps.lifetimes.backendSeconds, scope: scopes.join(' ') });
+    deps.audit({ kind: 'token', who: { clientId: client.client_id }, outcome: 'success', outcomeDesc: `issued for scope ${scopes.join(' ')}`.slice(0, 1000), action: 'E' });
   }
 
   return async function token(req: Request, res: Response): Promise<void> {
     deps.housekeeping();
+    // Who asked, for the refusal's AuditEvent: the authenticated client, else the client_id it claimed.
+    let asker: { clientId?: string; authenticated: boolean } = { authenticated: false };
     try {
       if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'body must be application/x-www-form-urlencoded');
       const body = Object.fromEntries(Object.entries((req.body ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
@@ -129,13 +140,24 @@ export function createTokenHandler(deps: TokenDeps) {
       if (grantType !== 'authorization_code' && grantType !== 'refresh_token' && grantType !== 'client_credentials') {
         throw new OAuthError(grantType ? 'unsupported_grant_type' : 'invalid_request', grantType ? 'unsupported grant_type' : 'grant_type is required');
       }
+      asker = { clientId: typeof body.client_id === 'string' ? body.client_id.slice(0, 200) : undefined, authenticated: false };
       const { client, method } = await deps.clients.authenticate(body, req.get('Authorization'));
+      asker = { clientId: client.client_id, authenticated: true };
       if (grantType === 'client_credentials') return await clientCredentials(body, client, method, res);
       if (client.type === 'backend') throw new OAuthError('unauthorized_client', 'backend clients use client_credentials');
       if (grantType === 'authorization_code') return await authorizationCode(body, client, res);
       return await refreshToken(body, client, res);
     } catch (err) {
-      if (err instanceof OAuthError) return sendOAuthError(res, err);
+      if (err instanceof OAuthError) {
+        deps.audit({
+          kind: 'token',
+          who: { clientId: asker.clientId },
+          outcome: 'minor-failure',
+          outcomeDesc: `refused: ${err.error}${asker.authenticated || asker.clientId === undefined ? '' : ' (client not authenticated)'}`,
+          action: 'E',
+        });
+        return sendOAuthError(res, err);
+      }
       throw err;
     }
   };

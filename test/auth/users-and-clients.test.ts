@@ -110,8 +110,42 @@ describe.each(DRIVERS)('sign-in, clients and audit on $name', ({ open }) => {
     await exchangeCode(h, code, 'x'.repeat(43));
     await exchangeCode(h, code, 'x'.repeat(43));
     const kinds = audits.map((e) => `${e.type.code}/${e.subtype?.[0]?.code ?? '-'}/${e.outcome}`);
-    expect(kinds).toEqual(['110114/110122/4', '110114/110122/0', '110114/110122/0', '110113/-/8']);
+    // Sign-ins (failed, then good; the EHR launch's), then the two refused exchanges: a PKCE failure, and a replay
+    // that also raises a security alert.
+    expect(kinds).toEqual(['110114/110122/4', '110114/110122/0', '110114/110122/0', '110114/ITI-71/4', '110113/-/8', '110114/ITI-71/4']);
     expect(audits[1].agent[0].who?.reference).toBe('Practitioner/dr1');
+    expect(audits[3].outcomeDesc).toBe('refused: invalid_grant');
     expect(JSON.stringify(audits)).not.toContain(code);
+  });
+
+  it('emits an AuditEvent (IHE ITI-71 Get Access Token) for every token issued or refused', async () => {
+    audits.length = 0;
+    const { code, verifier } = await ehrLaunchCode(h, { scope: 'launch patient/*.rs', patient: 'p2' });
+    const issued = asJson(await (await exchangeCode(h, code, verifier)).json());
+    const backend = await post(h.tokenUrl, {
+      grant_type: 'client_credentials',
+      scope: 'system/*.rs',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await clientAssertion(keys.es384, 'pharmacy-es', h.tokenUrl),
+    });
+    expect(backend.status).toBe(200);
+    const forged = await post(h.tokenUrl, {
+      grant_type: 'client_credentials',
+      scope: 'system/*.rs',
+      client_id: 'pharmacy-es',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await clientAssertion(keys.rs384, 'pharmacy-es', h.tokenUrl),
+    });
+    expect(forged.status).toBe(401);
+    const tokenEvents = audits.filter((e) => e.subtype?.[0]?.code === 'ITI-71');
+    expect(tokenEvents.map((e) => e.outcome)).toEqual(['0', '0', '4']);
+    const [userToken, systemToken, refused] = tokenEvents;
+    expect(userToken.agent.map((a) => a.who?.reference ?? a.who?.identifier?.value)).toEqual(['Practitioner/dr1', 'app']);
+    expect(userToken.entity?.find((e) => e.role?.code === '1')?.what?.reference).toBe('Patient/p2');
+    expect(userToken.outcomeDesc).toBe('issued for scope launch patient/*.rs');
+    expect(systemToken.agent[0].who?.identifier?.value).toBe('pharmacy-es');
+    expect(refused.agent[0].who?.identifier?.value).toBe('pharmacy-es');
+    expect(refused.outcomeDesc).toBe('refused: invalid_client (client not authenticated)');
+    expect(JSON.stringify(audits)).not.toContain(issued.access_token);
   });
 });
