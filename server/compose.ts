@@ -12,7 +12,7 @@ import { AuditSink, createAuthServer, type AuthServer, type ClientRegistration }
 import type { AuditEntry } from './fhir/context.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { createAuditWriter } from './audit/writer.ts';
-import { storeAuditEvents, type AuditItem } from './audit/items.ts';
+import { addPatients, storeAuditEvents, toEvents, type AuditItem } from './audit/items.ts';
 import { queuedItems } from './audit/queue.ts';
 import path from 'node:path';
 import { loadKnowledgeBase } from './clinical/index.ts';
@@ -82,7 +82,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const auditWriter = createAuditWriter({
     location: driver.location,
     baseUrl: `${config.publicBaseUrl}/fhir`,
-    inline: (events) => storeAuditEvents(store, events, now().toISOString()),
+    inline: async (items) => storeAuditEvents(store, toEvents(await addPatients(driver, items, `${config.publicBaseUrl}/fhir`)), now().toISOString()),
     log,
     maxLagMs: config.auditMaxLagMs,
   });
@@ -120,6 +120,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
         // A backend service's subject is its client id: it is recorded once, as the requesting application.
         who: { clientId: p.clientId, user: p.fhirUser, subject: p.kind === 'system' ? undefined : p.subject },
         what: entry.what,
+        query: entry.query,
         patient: p.patient ?? (entry.what?.startsWith('Patient/') ? entry.what.split('/')[1] : undefined),
         outcome: entry.status,
         action: entry.interaction,

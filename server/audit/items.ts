@@ -3,6 +3,7 @@
 // thread, and wait in audit_queue, as one JSON string: it costs the request thread far less than cloning finished
 // AuditEvents.
 import { buildAuditEvent, type AuditInput } from '../auth/audit-event.ts';
+import { compartmentPatients, PATIENT_COMPARTMENT_TYPES, patientCompartmentParams } from '../auth/compartment.ts';
 import { newId } from '../fhir/ids.ts';
 import type { InsertPart, SqlDriver, SqlTx } from '../store/driver.ts';
 import { ResourceStore, type IndexHook } from '../store/resource-store.ts';
@@ -65,8 +66,72 @@ export function toEvents(items: readonly AuditItem[]): fhir4.AuditEvent[] {
   return items.map((item) => ('event' in item ? item.event : buildAuditEvent(item.input)));
 }
 
+export function decodeItems(json: string): AuditItem[] {
+  return (JSON.parse(json) as WireItem[]).map((item) => (Array.isArray(item) ? { input: fromWire(item) } : item));
+}
+
 export function decodeEvents(json: string): fhir4.AuditEvent[] {
-  return toEvents((JSON.parse(json) as WireItem[]).map((item) => (Array.isArray(item) ? { input: fromWire(item) } : item)));
+  return toEvents(decodeItems(json));
+}
+
+const INSTANCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+/**
+ * The patient of each interaction recorded without one (system and user tokens carry no patient context): the one
+ * patient whose compartment the resource is in, read from the database, or the one patient a search names in its
+ * compartment parameters (`patient=X`, `subject=Patient/X`). Left absent when there are none or several. Runs in
+ * the writer thread, off the request path.
+ */
+export async function addPatients(driver: SqlDriver, items: readonly AuditItem[], baseUrl: string): Promise<AuditItem[]> {
+  const wanted = new Map<string, Set<string>>();
+  const target = (input: AuditInput) => {
+    if ((input.kind ?? 'rest') !== 'rest' || input.patient !== undefined || !input.what) return undefined;
+    const m = INSTANCE.exec(input.what);
+    return m && PATIENT_COMPARTMENT_TYPES.has(m[1]) ? { type: m[1], id: m[2] } : undefined;
+  };
+  for (const item of items) {
+    const t = 'input' in item ? target(item.input) : undefined;
+    if (t) (wanted.get(t.type) ?? wanted.set(t.type, new Set()).get(t.type)!).add(t.id);
+  }
+  const owner = new Map<string, string>();
+  for (const [type, ids] of wanted) {
+    const list = [...ids];
+    for (let i = 0; i < list.length; i += 200) {
+      const slice = list.slice(i, i + 200);
+      const rows = await driver.query<{ id: string; content: string | null }>(
+        `SELECT id, content FROM resources WHERE type = ? AND id IN (${slice.map(() => '?').join(', ')})`,
+        [type, ...slice],
+      );
+      for (const r of rows) {
+        const patients = r.content ? compartmentPatients(JSON.parse(r.content), baseUrl) : [];
+        if (patients.length === 1) owner.set(`${type}/${r.id}`, patients[0]);
+      }
+    }
+  }
+  return items.map((item) => {
+    if (!('input' in item) || item.input.patient !== undefined || (item.input.kind ?? 'rest') !== 'rest') return item;
+    const t = target(item.input);
+    const patient = t ? owner.get(`${t.type}/${t.id}`) : searchedPatient(item.input, baseUrl);
+    return patient === undefined ? item : { input: { ...item.input, patient } };
+  });
+}
+
+function searchedPatient(input: AuditInput, baseUrl: string): string | undefined {
+  if (input.query === undefined || !input.what || input.what.includes('/') || !PATIENT_COMPARTMENT_TYPES.has(input.what)) return undefined;
+  // The compartment's parameters (subject, performer…), and `patient`, which names the subject when it is a Patient.
+  const params = new Set([...patientCompartmentParams(input.what), 'patient']);
+  const found = new Set<string>();
+  for (const [name, value] of new URLSearchParams(input.query)) {
+    const base = name.split(':')[0];
+    if (!params.has(base) || name.includes('.')) continue;
+    for (let v of value.split(',')) {
+      if (v.startsWith(`${baseUrl}/`)) v = v.slice(baseUrl.length + 1);
+      const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(v) ?? (base === 'patient' ? /^([A-Za-z0-9\-.]{1,64})$/.exec(v) : null);
+      if (m) found.add(m[1]);
+      else return undefined;
+    }
+  }
+  return found.size === 1 ? [...found][0] : undefined;
 }
 
 /** Largest transaction: on SQLite the other thread's writers wait while one is open. */

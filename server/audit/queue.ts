@@ -8,7 +8,7 @@
 // in the same transaction that inserts their AuditEvents, and gives the chunk up if another writer deleted them first.
 import type { SqlDriver } from '../store/driver.ts';
 import type { IndexHook } from '../store/resource-store.ts';
-import { AUDIT_CHUNK, decodeEvents, prepareAuditInserts } from './items.ts';
+import { addPatients, AUDIT_CHUNK, decodeItems, prepareAuditInserts, toEvents } from './items.ts';
 
 /** Makes one batch durable. `items`: a JSON batch from items.ts encodeItems, holding `n` items. */
 export async function enqueue(driver: SqlDriver, items: string, n: number, nowMs: number): Promise<void> {
@@ -31,11 +31,11 @@ class ClaimLost extends Error {}
 
 /**
  * Materialises the oldest queued batches, up to AUDIT_CHUNK items (at least one batch), as AuditEvents last updated
- * `at`. The events, their JSON and index rows are built before the transaction, so on SQLite the file is locked for
+ * `at`, with the patient added where the request did not name one (items.ts addPatients). The events, their JSON and index rows are built before the transaction, so on SQLite the file is locked for
  * the inserts only. Returns the number of AuditEvents stored: 0 when the queue was empty or another writer took the
  * batches first.
  */
-export async function materializeNext(driver: SqlDriver, index: IndexHook, at: string): Promise<number> {
+export async function materializeNext(driver: SqlDriver, index: IndexHook, at: string, baseUrl: string): Promise<number> {
   const head = await driver.query<{ seq: number | string; n: number; items: string }>('SELECT seq, n, items FROM audit_queue ORDER BY seq LIMIT 8');
   const taken: typeof head = [];
   let items = 0;
@@ -45,7 +45,7 @@ export async function materializeNext(driver: SqlDriver, index: IndexHook, at: s
     items += row.n;
   }
   if (taken.length === 0) return 0;
-  const events = taken.flatMap((row) => decodeEvents(row.items));
+  const events = toEvents(await addPatients(driver, taken.flatMap((row) => decodeItems(row.items)), baseUrl));
   const parts = await prepareAuditInserts(driver, index, events, at);
   try {
     await driver.transaction(async (tx) => {

@@ -54,7 +54,7 @@ async function materialize(force?: { until: number }): Promise<void> {
     if (force) {
       if (now >= force.until) return;
     } else if (closing || (busy && now - oldest < init.maxLagMs)) return;
-    await materializeNext(driver, search.indexHook, new Date(now).toISOString());
+    await materializeNext(driver, search.indexHook, new Date(now).toISOString(), init.baseUrl);
     queued = await queuedItems(driver);
     port.postMessage({ queued } satisfies FromWorker);
     // Let batches, load changes and drain requests in between chunks.

@@ -11,7 +11,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DbLocation } from '../store/driver.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.ts';
-import { encodeItems, toEvents, type AuditItem } from './items.ts';
+import { encodeItems, type AuditItem } from './items.ts';
 
 export interface AuditWriter {
   /** Resolves once the batch is durable (queued), or stored when written on the request thread. */
@@ -32,7 +32,7 @@ export interface AuditWriterOptions {
   readonly location: DbLocation;
   readonly baseUrl: string;
   /** The request thread's own write, used for in-memory databases and after a worker failure. */
-  readonly inline: (events: fhir4.AuditEvent[]) => Promise<void>;
+  readonly inline: (items: AuditItem[]) => Promise<void>;
   readonly log: Logger;
   /** Longest a queued batch waits while the request thread is busy (AUDIT_MAX_LAG_MS); 0 materialises at once. */
   readonly maxLagMs?: number;
@@ -131,7 +131,7 @@ export function createAuditWriter(opts: AuditWriterOptions): AuditWriter {
       return queued;
     },
     write(items) {
-      if (!threaded) return opts.inline(toEvents(items));
+      if (!threaded) return opts.inline(items);
       worker ??= start();
       const n = ++seq;
       return new Promise<void>((resolve, reject) => {

@@ -47,6 +47,28 @@ export function isPatientReference(reference: unknown, patientId: string, baseUr
   return m !== null && m[1] === patientId;
 }
 
+/** The patients whose compartment this resource is in, by its own references (relative, or absolute on `baseUrl`). */
+export function compartmentPatients(resource: unknown, baseUrl?: string): string[] {
+  if (!resource || typeof resource !== 'object') return [];
+  const r = resource as { resourceType?: unknown; id?: unknown };
+  if (r.resourceType === 'Patient') return typeof r.id === 'string' ? [r.id] : [];
+  const paths = typeof r.resourceType === 'string' ? SPLIT.get(r.resourceType) : undefined;
+  const found = new Set<string>();
+  for (const steps of paths ?? []) {
+    const refs: unknown[] = [];
+    collect(resource, steps, 0, refs);
+    for (const ref of refs) {
+      const given = ref && typeof ref === 'object' ? (ref as { reference?: unknown }).reference : undefined;
+      if (typeof given !== 'string') continue;
+      let rel = given;
+      if (baseUrl && rel.startsWith(`${baseUrl}/`)) rel = rel.slice(baseUrl.length + 1);
+      const m = /^Patient\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(rel);
+      if (m) found.add(m[1]);
+    }
+  }
+  return [...found];
+}
+
 /** Is this resource in Patient/{patientId}'s compartment? Patient itself is in its own compartment. */
 export function isInPatientCompartment(resource: unknown, patientId: string, baseUrl?: string): boolean {
   if (!resource || typeof resource !== 'object') return false;

@@ -37,6 +37,8 @@ export interface FhirContext {
 export interface AuditEntry {
   interaction: 'read' | 'vread' | 'search' | 'create' | 'update' | 'patch' | 'delete' | 'history' | 'operation';
   what?: string;
+  /** A search's query string, as the client sent its parameters. */
+  query?: string;
   status: number;
   principal: Principal;
   requestId: string;

@@ -28,7 +28,13 @@ export async function dispatch(ctx: FhirContext, table: readonly Interaction[], 
   const { interaction, params } = matchInteraction(table, req.method, req.segments);
   const audited = ctx.audit ? AUDITED[interaction.code] : undefined;
   if (!audited) return interaction.handler(ctx, req, params);
-  const entry = { interaction: audited, what: whatOf(params), principal: ctx.principal, requestId: ctx.requestId };
+  const entry = {
+    interaction: audited,
+    what: whatOf(params),
+    ...(audited === 'search' && req.query.length > 0 && { query: new URLSearchParams(req.query).toString() }),
+    principal: ctx.principal,
+    requestId: ctx.requestId,
+  };
   try {
     const res = await interaction.handler(ctx, req, params);
     ctx.audit!({ ...entry, ...(audited === 'create' && { what: createdWhat(res) ?? entry.what }), status: res.status });

@@ -48,6 +48,8 @@ describe.each(databases)('audit trail through the server ($label)', ({ db }) => 
       const id = asJson(await created.json()).id as string;
       for (let i = 0; i < 5; i++) expect((await fetch(`${srv.fhir}/MedicationRequest/${id}`, { headers: auth })).status).toBe(200);
       expect((await fetch(`${srv.fhir}/MedicationRequest/missing-one`, { headers: auth })).status).toBe(404);
+      expect((await fetch(`${srv.fhir}/MedicationRequest?patient=trail-p&status=active`, { headers: auth })).status).toBe(200);
+      expect((await fetch(`${srv.fhir}/MedicationRequest?status=active`, { headers: auth })).status).toBe(200);
 
       await srv.flushAudit();
       const metrics = await (await fetch(`${srv.base}/metrics`)).text();
@@ -65,6 +67,16 @@ describe.each(databases)('audit trail through the server ($label)', ({ db }) => 
       expect(failed.entry[0].resource.outcome).toBe('4');
       const creates = asJson(await (await fetch(`${srv.fhir}/AuditEvent?subtype=create&entity=MedicationRequest/${id}`, { headers: auth })).json());
       expect(creates.entry?.length ?? 0).toBe(1);
+      // A system token has no patient context: the writer finds the patient from the resource, or from the search.
+      const ofPatient = asJson(await (await fetch(`${srv.fhir}/AuditEvent?patient=Patient/trail-p&_count=50`, { headers: auth })).json());
+      const seen = ofPatient.entry.map((e: Json) => e.resource.subtype[0].code).sort();
+      expect(seen).toEqual(['create', 'read', 'read', 'read', 'read', 'read', 'search']);
+      const search = ofPatient.entry.find((e: Json) => e.resource.subtype[0].code === 'search').resource;
+      const queried = search.entity.find((e: Json) => e.query !== undefined);
+      expect(Buffer.from(queried.query, 'base64').toString('utf8')).toBe('patient=trail-p&status=active');
+      // A search over every patient names none.
+      const searches = asJson(await (await fetch(`${srv.fhir}/AuditEvent?subtype=search&_count=50`, { headers: auth })).json());
+      expect(searches.entry).toHaveLength(2);
     } finally {
       await srv.close();
     }

@@ -154,7 +154,7 @@ describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ ope
     const at = new Date().toISOString();
     const run = async (driver: SqlDriver) => {
       let stored = 0;
-      while ((await queuedItems(driver)) > 0) stored += await materializeNext(driver, search.indexHook, at);
+      while ((await queuedItems(driver)) > 0) stored += await materializeNext(driver, search.indexHook, at, 'http://titrate.test/fhir');
       return stored;
     };
     const [a, b] = await Promise.all([run(db.driver), run(other)]);
