@@ -7,6 +7,7 @@ import type { SqlDriver } from './store/driver.ts';
 import { migrate, CORE_MIGRATIONS } from './store/migrations.ts';
 import { ResourceStore } from './store/resource-store.ts';
 import { createSearch } from './search/select.ts';
+import { poolSearches } from './search/pool.ts';
 import { createApp } from './app.ts';
 import { AuditSink, createAuthServer, type AuthServer, type ClientRegistration } from './auth/index.ts';
 import type { AuditEntry } from './fhir/context.ts';
@@ -63,6 +64,8 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const search = await createSearch({ baseUrl: `${config.publicBaseUrl}/fhir`, now });
   await migrate(driver, [...CORE_MIGRATIONS, ...search.migrations], (name) => log.info({ migration: name }, 'applying migration'));
   const store = ResourceStore.open(driver, search.indexHook);
+  // Searches on the server's own store run on reader threads when the database is a SQLite file.
+  const searches = poolSearches(search, { root: store, location: driver.location, baseUrl: `${config.publicBaseUrl}/fhir`, size: config.searchReaders, log });
   const validator = await createValidator();
   const opDefs = fs
     .readdirSync(PROFILES_DIR)
@@ -136,7 +139,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     requestId: 'cds',
     log,
     store,
-    search,
+    search: searches,
     baseUrl: `${config.publicBaseUrl}/fhir`,
     now,
     principal: smart
@@ -164,7 +167,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
   const app = createApp({
     config,
     store,
-    search,
+    search: searches,
     log,
     now,
     operations: [validateOperation(validator), ...clinicalOperations(kb)],
@@ -199,6 +202,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
       await auditWriter.drain();
     },
     close: async () => {
+      await searches.close();
       await auditSink.close();
       await auditWriter.close();
     },

@@ -1,4 +1,5 @@
 // Config: the only reader of process.env — typed, validated, frozen (SPEC §3 "Configuration").
+import os from 'node:os';
 import path from 'node:path';
 
 export interface Config {
@@ -21,6 +22,8 @@ export interface Config {
   readonly cdsTrustedEhrs: string | undefined;
   /** Longest an audit batch waits, queued, before it is stored as AuditEvents while the server is busy; 0 = at once. */
   readonly auditMaxLagMs: number;
+  /** Reader threads that run searches on a SQLite file beside the request thread; 0 = on the request thread. */
+  readonly searchReaders: number;
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +46,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const sqlitePath = env.SQLITE_PATH ?? './data/titrate.sqlite';
   const auditMaxLagMs = Number(env.AUDIT_MAX_LAG_MS ?? 30_000);
   if (!Number.isInteger(auditMaxLagMs) || auditMaxLagMs < 0) throw new ConfigError(`AUDIT_MAX_LAG_MS must be a whole number of milliseconds ≥ 0, got ${env.AUDIT_MAX_LAG_MS}`);
+  const searchReaders = Number(env.SEARCH_READERS ?? Math.min(2, Math.max(0, os.availableParallelism() - 1)));
+  if (!Number.isInteger(searchReaders) || searchReaders < 0 || searchReaders > 16) throw new ConfigError(`SEARCH_READERS must be a whole number from 0 to 16, got ${env.SEARCH_READERS}`);
   const config: Config = {
     port,
     host,
@@ -59,6 +64,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     knowledgeDir: env.KNOWLEDGE_DIR ? path.resolve(env.KNOWLEDGE_DIR) : undefined,
     cdsTrustedEhrs: env.CDS_TRUSTED_EHRS ? path.resolve(env.CDS_TRUSTED_EHRS) : undefined,
     auditMaxLagMs,
+    searchReaders,
     ...overrides,
   };
   return Object.freeze(config);

@@ -1,0 +1,45 @@
+// A search reader thread: its own connection to the server's SQLite file, running searches the request thread hands
+// over (pool.ts), so the SQLite work of a search runs beside the request thread instead of on it. Loaded through
+// audit/boot.mjs. In: { id, req } and { close }. Out: { id, result } or { id, error }, and { closed }.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DbLocation } from '../store/driver.ts';
+import { openAt } from '../store/open.ts';
+import { ResourceStore } from '../store/resource-store.ts';
+import { FhirError, type FhirErrorKind, type OutcomeIssue } from '../fhir/errors.ts';
+import { createSearch } from './select.ts';
+import type { SearchRequest, SearchResult } from './engine.ts';
+
+export interface PoolWorkerInit {
+  readonly location: DbLocation;
+  readonly baseUrl: string;
+}
+
+export type WireError = { fhir: true; kind: FhirErrorKind; message: string; issues: OutcomeIssue[] } | { fhir: false; message: string };
+export type ToPoolWorker = { id: number; req: SearchRequest } | { close: true };
+export type FromPoolWorker = { id: number; result: SearchResult } | { id: number; error: WireError } | { closed: true };
+
+const port = parentPort!;
+const init = (workerData as { init: PoolWorkerInit }).init;
+const driver = openAt(init.location);
+const engine = await createSearch({ baseUrl: init.baseUrl });
+// Reads only: the index hook is never called (no writes go through this store).
+const store = ResourceStore.open(driver, engine.indexHook);
+
+port.on('message', (msg: ToPoolWorker) => {
+  if ('close' in msg) {
+    void driver.close().then(() => {
+      port.postMessage({ closed: true } satisfies FromPoolWorker);
+      port.close();
+    });
+    return;
+  }
+  engine.search(store, msg.req).then(
+    (result) => port.postMessage({ id: msg.id, result } satisfies FromPoolWorker),
+    (err: unknown) => {
+      const error: WireError = err instanceof FhirError
+        ? { fhir: true, kind: err.kind, message: err.message, issues: err.issues }
+        : { fhir: false, message: err instanceof Error ? err.message : String(err) };
+      port.postMessage({ id: msg.id, error } satisfies FromPoolWorker);
+    },
+  );
+});

@@ -1,0 +1,160 @@
+// Search reader threads (server/search/pool.ts): on a SQLite file, searches run on a reader thread with its own
+// connection. Answers must be the ones the request thread gives, errors included; a search sent after a write's
+// answer sees the write; searches inside a transaction see its own writes; a reader that fails hands its searches
+// back. Two servers over one file: SEARCH_READERS=1 and SEARCH_READERS=0.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../server/store/sqlite.ts';
+import { ConfigError, readConfig } from '../../server/config.ts';
+import { createSearch } from '../../server/search/select.ts';
+import { poolSearches } from '../../server/search/pool.ts';
+import { ResourceStore } from '../../server/store/resource-store.ts';
+import { migrate, CORE_MIGRATIONS } from '../../server/store/migrations.ts';
+import { startTestServer, type TestServer } from '../builders/server.ts';
+import type { TestDatabase } from '../builders/databases.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-pool-'));
+const file = path.join(dir, 'pool.sqlite');
+const sameFile: TestDatabase = {
+  name: 'sqlite',
+  async open() {
+    const driver = openSqlite(file);
+    return { driver, dispose: () => driver.close() };
+  },
+};
+
+let pooled: TestServer;
+let inline: TestServer;
+beforeAll(async () => {
+  pooled = await startTestServer(sameFile, { env: { SEARCH_READERS: '1' } });
+  inline = await startTestServer(sameFile, { env: { SEARCH_READERS: '0' } });
+  const entry = [];
+  for (let i = 0; i < 30; i++) {
+    const pid = `pool-p${i}`;
+    entry.push({ resource: { resourceType: 'Patient', id: pid, name: [{ family: i % 3 ? 'Smith' : 'Jones', given: [`G${i}`] }], birthDate: `19${50 + i}-01-01` }, request: { method: 'PUT', url: `Patient/${pid}` } });
+    entry.push({ resource: { resourceType: 'Medication', id: `pool-m${i % 4}`, code: { text: `drug ${i % 4}` } }, request: { method: 'PUT', url: `Medication/pool-m${i % 4}` } });
+    for (let k = 0; k < 3; k++) {
+      entry.push({
+        resource: {
+          resourceType: 'MedicationRequest', id: `pool-mr${i}-${k}`, status: k === 2 ? 'stopped' : 'active', intent: 'order',
+          subject: { reference: `Patient/${pid}` }, medicationReference: { reference: `Medication/pool-m${(i + k) % 4}` }, authoredOn: `2026-0${1 + k}-1${k}`,
+        },
+        request: { method: 'PUT', url: `MedicationRequest/pool-mr${i}-${k}` },
+      });
+    }
+  }
+  const res = await fetch(inline.fhir, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+  expect(res.status).toBe(200);
+}, 60_000);
+afterAll(async () => {
+  await pooled?.close();
+  await inline?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** What a searchset says, without what differs per server (its base URL, the Bundle's id and timestamp). */
+async function answer(srv: TestServer, query: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${srv.fhir}/${query}`, { headers });
+  const text = (await res.text()).replaceAll(srv.base, 'BASE');
+  const body = JSON.parse(text) as Record<string, unknown>;
+  delete body.id;
+  delete body.meta;
+  return { status: res.status, body };
+}
+
+describe('searches on a reader thread', () => {
+  it.each([
+    'MedicationRequest?patient=pool-p7&status=active&_include=MedicationRequest:medication',
+    'MedicationRequest?status=active&_sort=-authoredon,_id&_count=7',
+    'Patient?name=smi&birthdate=lt1965&_count=5',
+    'Patient?_has:MedicationRequest:subject:status=stopped&_summary=count',
+    'Medication?_revinclude=MedicationRequest:medication&_count=2',
+    'Patient/pool-p3/MedicationRequest?_sort=authoredon',
+    'MedicationRequest?subject:Patient.name=jones&_total=accurate&_elements=status',
+  ])('answers %s as the request thread does', async (query) => {
+    const [a, b] = [await answer(pooled, query), await answer(inline, query)];
+    expect(a.status).toBe(200);
+    expect(a).toEqual(b);
+  });
+
+  it('follows next links to the same pages', async () => {
+    let [a, b] = [await answer(pooled, 'MedicationRequest?status=active&_count=11'), await answer(inline, 'MedicationRequest?status=active&_count=11')];
+    let pages = 1;
+    for (;;) {
+      expect(a).toEqual(b);
+      const next = (a.body.link as { relation: string; url: string }[]).find((l) => l.relation === 'next');
+      if (!next) break;
+      const rel = next.url.replace('BASE/fhir/', '');
+      [a, b] = [await answer(pooled, rel), await answer(inline, rel)];
+      pages++;
+    }
+    expect(pages).toBe(6);
+  });
+
+  it('refuses bad input with the same OperationOutcome', async () => {
+    for (const query of ['Patient?birthdate=not-a-date', 'MedicationRequest?_sort=nonsense', `Patient?name=${'x'.repeat(10_000)}`, 'Patient?subject.name=x']) {
+      const strict = { prefer: 'handling=strict' };
+      const [a, b] = [await answer(pooled, query, strict), await answer(inline, query, strict)];
+      expect(a.status).toBe(400);
+      expect(a.body.resourceType).toBe('OperationOutcome');
+      expect(a).toEqual(b);
+    }
+  });
+
+  it('finds a resource in a search sent after its create was answered', async () => {
+    for (let i = 0; i < 20; i++) {
+      const created = await fetch(`${pooled.fhir}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: 'urn:pool', value: `ryw-${i}` }] }) });
+      expect(created.status).toBe(201);
+      const found = (await answer(pooled, `Patient?identifier=urn:pool|ryw-${i}`)).body as { entry?: unknown[] };
+      expect(found.entry ?? []).toHaveLength(1);
+    }
+  });
+
+  it('searches inside a transaction see its own writes (they stay on the request thread)', async () => {
+    const res = await fetch(pooled.fhir, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Bundle', type: 'transaction',
+        entry: [
+          { resource: { resourceType: 'Patient', identifier: [{ system: 'urn:pool', value: 'in-tx' }] }, request: { method: 'POST', url: 'Patient' } },
+          { request: { method: 'GET', url: 'Patient?identifier=urn:pool|in-tx' } },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as { entry: { resource?: { entry?: unknown[] } }[] };
+    expect(bundle.entry[1].resource?.entry ?? []).toHaveLength(1);
+  });
+});
+
+describe('a reader thread that fails', () => {
+  it('hands its searches back to the request thread', async () => {
+    const driver = openSqlite(':memory:');
+    const engine = await createSearch({ baseUrl: 'http://t/fhir' });
+    await migrate(driver, [...CORE_MIGRATIONS, ...engine.migrations]);
+    const root = ResourceStore.open(driver, engine.indexHook);
+    await root.insertNew([{ type: 'Patient', id: 'f1', resource: { resourceType: 'Patient', name: [{ family: 'Fallback' }] } }], new Date().toISOString());
+    // A database path under a regular file: the reader's thread fails while opening it.
+    const pool = poolSearches(engine, { root, location: { kind: 'sqlite', file: '/etc/hostname/reader.sqlite' }, baseUrl: 'http://t/fhir', size: 1, log: pino({ level: 'silent' }) });
+    expect(pool.readers).toBe(1);
+    const found = await pool.search(root, { type: 'Patient', params: [['name', 'fallback']], strict: true });
+    expect(found.matches.map((m) => m.id)).toEqual(['f1']);
+    for (let i = 0; i < 100 && pool.readers > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(pool.readers).toBe(0);
+    expect((await pool.search(root, { type: 'Patient', params: [['name', 'fallback']], strict: true })).matches).toHaveLength(1);
+    await pool.close();
+    await driver.close();
+  }, 20_000);
+});
+
+describe('SEARCH_READERS', () => {
+  it('defaults to one fewer than the cores (at most 2) and refuses what is not 0–16', () => {
+    expect(readConfig({}).searchReaders).toBe(Math.min(2, Math.max(0, os.availableParallelism() - 1)));
+    expect(readConfig({ SEARCH_READERS: '0' }).searchReaders).toBe(0);
+    for (const bad of ['-1', '17', '1.5', 'many']) expect(() => readConfig({ SEARCH_READERS: bad })).toThrow(ConfigError);
+  });
+});
