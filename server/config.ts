@@ -44,9 +44,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const sqlitePath = env.SQLITE_PATH ?? './data/titrate.sqlite';
-  const auditMaxLagMs = Number(env.AUDIT_MAX_LAG_MS ?? 30_000);
+  // An empty value (a copied .env.example) means unset.
+  const auditMaxLagMs = env.AUDIT_MAX_LAG_MS ? Number(env.AUDIT_MAX_LAG_MS) : 30_000;
   if (!Number.isInteger(auditMaxLagMs) || auditMaxLagMs < 0) throw new ConfigError(`AUDIT_MAX_LAG_MS must be a whole number of milliseconds ≥ 0, got ${env.AUDIT_MAX_LAG_MS}`);
-  const searchReaders = Number(env.SEARCH_READERS ?? Math.min(2, Math.max(0, os.availableParallelism() - 1)));
+  const searchReaders = env.SEARCH_READERS ? Number(env.SEARCH_READERS) : Math.min(2, Math.max(0, os.availableParallelism() - 1));
   if (!Number.isInteger(searchReaders) || searchReaders < 0 || searchReaders > 16) throw new ConfigError(`SEARCH_READERS must be a whole number from 0 to 16, got ${env.SEARCH_READERS}`);
   const config: Config = {
     port,

@@ -89,6 +89,7 @@ describe('AUDIT_MAX_LAG_MS', () => {
   it('defaults to 30 s, accepts 0 and refuses what is not a whole number of milliseconds', () => {
     expect(readConfig({}).auditMaxLagMs).toBe(30_000);
     expect(readConfig({ AUDIT_MAX_LAG_MS: '0' }).auditMaxLagMs).toBe(0);
+    expect(readConfig({ AUDIT_MAX_LAG_MS: '' }).auditMaxLagMs).toBe(30_000);
     for (const bad of ['-1', '1.5', 'soon']) expect(() => readConfig({ AUDIT_MAX_LAG_MS: bad })).toThrow(ConfigError);
   });
 });

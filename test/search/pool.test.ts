@@ -155,6 +155,7 @@ describe('SEARCH_READERS', () => {
   it('defaults to one fewer than the cores (at most 2) and refuses what is not 0–16', () => {
     expect(readConfig({}).searchReaders).toBe(Math.min(2, Math.max(0, os.availableParallelism() - 1)));
     expect(readConfig({ SEARCH_READERS: '0' }).searchReaders).toBe(0);
+    expect(readConfig({ SEARCH_READERS: '' }).searchReaders).toBe(readConfig({}).searchReaders);
     for (const bad of ['-1', '17', '1.5', 'many']) expect(() => readConfig({ SEARCH_READERS: bad })).toThrow(ConfigError);
   });
 });
