@@ -27,7 +27,7 @@ export type ToWorker =
   | { close: true; deadlineMs: number };
 export type FromWorker =
   | { seq: number; queued: number; error?: string }
-  | { queued: number; error?: string }
+  | { queued: number; error?: string; setAside?: number }
   | { drained: number; queued: number; error?: string }
   | { closed: true };
 
@@ -54,9 +54,9 @@ async function materialize(force?: { until: number }): Promise<void> {
     if (force) {
       if (now >= force.until) return;
     } else if (closing || (busy && now - oldest < init.maxLagMs)) return;
-    await materializeNext(driver, search.indexHook, new Date(now).toISOString(), init.baseUrl);
+    const done = await materializeNext(driver, search.indexHook, new Date(now).toISOString(), init.baseUrl);
     queued = await queuedItems(driver);
-    port.postMessage({ queued } satisfies FromWorker);
+    port.postMessage({ queued, ...(done.setAside > 0 && { setAside: done.setAside }) } satisfies FromWorker);
     // Let batches, load changes and drain requests in between chunks.
     await new Promise((r) => setImmediate(r));
   }

@@ -43,7 +43,8 @@ export interface AuditWriterOptions {
   readonly isBusy?: () => boolean;
 }
 
-function eventLoopBusy(above: number): () => boolean {
+/** Whether this thread's event loop was busy more than `above` of the time since the last call. */
+export function eventLoopBusy(above: number): () => boolean {
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   return () => {
     const now = performance.eventLoopUtilization();
@@ -102,6 +103,9 @@ export function createAuditWriter(opts: AuditWriterOptions): AuditWriter {
         if (msg.error === undefined) p?.resolve();
         else p?.reject(new Error(msg.error));
         return;
+      }
+      if ('setAside' in msg && msg.setAside) {
+        opts.log.error({ event: 'audit.batch-set-aside', batches: msg.setAside }, 'audit batches that cannot be built into AuditEvents were moved to audit_failed');
       }
       if (msg.error !== undefined) opts.log.error({ event: 'audit.materialize-failed', queued, err: msg.error }, 'storing queued audit events failed; they stay queued');
       if ('drained' in msg) {

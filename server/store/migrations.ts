@@ -43,6 +43,13 @@ export const CORE_MIGRATIONS: readonly Migration[] = [
         : 'CREATE TABLE IF NOT EXISTS audit_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, queued_ms INTEGER NOT NULL, n INTEGER NOT NULL, items TEXT NOT NULL)',
     ],
   },
+  {
+    // Audit batches that cannot be built into AuditEvents, set aside (not lost) so later batches go on.
+    name: '003-audit-failed',
+    statements: (d) => [
+      `CREATE TABLE IF NOT EXISTS audit_failed (seq ${d.name === 'postgres' ? 'BIGINT' : 'INTEGER'} PRIMARY KEY, queued_ms ${d.name === 'postgres' ? 'BIGINT' : 'INTEGER'} NOT NULL, n INTEGER NOT NULL, items TEXT NOT NULL, failed_at TEXT NOT NULL, error TEXT NOT NULL)`,
+    ],
+  },
 ];
 
 /**

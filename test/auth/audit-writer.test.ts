@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { buildAuditEvent } from '../../server/auth/audit-event.ts';
-import { createAuditWriter } from '../../server/audit/writer.ts';
+import { createAuditWriter, eventLoopBusy } from '../../server/audit/writer.ts';
 import { decodeEvents, encodeItems, prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
 import { enqueue, materializeNext, queuedItems } from '../../server/audit/queue.ts';
 import { INDEX_TABLES } from '../../server/search/schema.ts';
@@ -154,7 +154,7 @@ describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ ope
     const at = new Date().toISOString();
     const run = async (driver: SqlDriver) => {
       let stored = 0;
-      while ((await queuedItems(driver)) > 0) stored += await materializeNext(driver, search.indexHook, at, 'http://titrate.test/fhir');
+      while ((await queuedItems(driver)) > 0) stored += (await materializeNext(driver, search.indexHook, at, 'http://titrate.test/fhir')).stored;
       return stored;
     };
     const [a, b] = await Promise.all([run(db.driver), run(other)]);
@@ -163,6 +163,21 @@ describe.each(databases.map((open) => ({ open })))('audit writer thread', ({ ope
     await other.close();
     await db.dispose();
   }, 60_000);
+
+  it('sets a batch that cannot be built aside in audit_failed and stores the batches around it', async () => {
+    const { db, search, store } = await prepared(open);
+    const good = (from: number) => encodeItems(Array.from({ length: 5 }, (_, i) => event('pa', from + i)));
+    await enqueue(db.driver, good(0), 5, Date.now());
+    await enqueue(db.driver, JSON.stringify([[9, 'from a future version']]), 1, Date.now());
+    await enqueue(db.driver, good(5), 5, Date.now());
+    const done = await materializeNext(db.driver, search.indexHook, new Date().toISOString(), 'http://titrate.test/fhir');
+    expect(done).toEqual({ stored: 10, setAside: 1 });
+    expect(await countAudit(search, store)).toBe(10);
+    expect(await queuedItems(db.driver)).toBe(0);
+    const failed = await db.driver.query<{ n: number; items: string; error: string }>('SELECT n, items, error FROM audit_failed');
+    expect(failed).toEqual([{ n: 1, items: JSON.stringify([[9, 'from a future version']]), error: 'audit item format 9 is not known' }]);
+    await db.dispose();
+  }, 30_000);
 });
 
 describe('audit items on the wire and in audit_queue', () => {
@@ -238,4 +253,17 @@ describe('audit writer on an in-memory database', () => {
     expect(written).toEqual([1]);
     await writer.close();
   }, 20_000);
+});
+
+describe('the request thread\'s load signal', () => {
+  it('is busy after a stretch of blocked event loop and idle after a stretch of waiting', async () => {
+    const busy = eventLoopBusy(0.5);
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // Blocks the event loop, as a thread saturated with requests does.
+    }
+    expect(busy()).toBe(true);
+    await sleep(300);
+    expect(busy()).toBe(false);
+  });
 });
