@@ -191,6 +191,8 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
     gauges: () => [
       { name: 'titrate_audit_buffered_items', help: 'Audit items buffered in memory, not yet queued', value: auditSink.pending },
       { name: 'titrate_audit_queued_items', help: 'Audit items queued durably, not yet stored as AuditEvents', value: auditWriter.queued },
+      { name: 'titrate_search_readers_ready', help: 'Search reader threads ready to take searches', value: searches.readyReaders },
+      { name: 'titrate_search_reader_searches', help: 'Searches answered on reader threads since start', value: searches.searchedOnReaders },
     ],
   });
   return {

@@ -1,6 +1,6 @@
 // A search reader thread: its own connection to the server's SQLite file, running searches the request thread hands
 // over (pool.ts), so the SQLite work of a search runs beside the request thread instead of on it. Loaded through
-// audit/boot.mjs. In: { id, req } and { close }. Out: { id, result } or { id, error }, and { closed }.
+// audit/boot.mjs. In: { id, req } and { close }. Out: { ready } once, { id, result } or { id, error }, and { closed }.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DbLocation } from '../store/driver.ts';
 import { openAt } from '../store/open.ts';
@@ -16,7 +16,7 @@ export interface PoolWorkerInit {
 
 export type WireError = { fhir: true; kind: FhirErrorKind; message: string; issues: OutcomeIssue[] } | { fhir: false; message: string };
 export type ToPoolWorker = { id: number; req: SearchRequest } | { close: true };
-export type FromPoolWorker = { id: number; result: SearchResult } | { id: number; error: WireError } | { closed: true };
+export type FromPoolWorker = { ready: true } | { id: number; result: SearchResult } | { id: number; error: WireError } | { closed: true };
 
 const port = parentPort!;
 const init = (workerData as { init: PoolWorkerInit }).init;
@@ -25,6 +25,7 @@ const engine = await createSearch({ baseUrl: init.baseUrl });
 // Reads only: the index hook is never called (no writes go through this store).
 const store = ResourceStore.open(driver, engine.indexHook);
 
+port.postMessage({ ready: true } satisfies FromPoolWorker);
 port.on('message', (msg: ToPoolWorker) => {
   if ('close' in msg) {
     void driver.close().then(() => {

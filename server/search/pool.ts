@@ -17,13 +17,19 @@ const BOOT = new URL('../audit/boot.mjs', import.meta.url);
 const ENTRY = new URL('./pool-worker.ts', import.meta.url).href;
 
 export interface PooledSearch extends SearchEngine {
-  /** Reader threads running now. */
+  /** Reader threads running now (started or still starting). */
   readonly readers: number;
+  /** Reader threads ready to take searches. */
+  readonly readyReaders: number;
+  /** Searches answered by reader threads since start. */
+  readonly searchedOnReaders: number;
   close(): Promise<void>;
 }
 
 interface Reader {
   worker: Worker;
+  /** Set once the thread has opened its connection and loaded the engine; until then searches run here. */
+  ready: boolean;
   pending: Map<number, { resolve: (r: SearchResult) => void; reject: (e: Error) => void; req: SearchRequest }>;
   closed?: () => void;
 }
@@ -38,15 +44,18 @@ export function poolSearches(engine: SearchEngine, opts: { root: ResourceStore; 
   let seq = 0;
   let next = 0;
   let closing = false;
+  let searchedOnReaders = 0;
 
   const start = (): Reader => {
     const init: PoolWorkerInit = { location: opts.location, baseUrl: opts.baseUrl };
-    const r: Reader = { worker: new Worker(BOOT, { workerData: { entry: ENTRY, init } }), pending: new Map() };
+    const r: Reader = { worker: new Worker(BOOT, { workerData: { entry: ENTRY, init } }), ready: false, pending: new Map() };
     r.worker.on('message', (msg: FromPoolWorker) => {
       if ('closed' in msg) return r.closed?.();
+      if ('ready' in msg) return void (r.ready = true);
       const p = r.pending.get(msg.id);
       if (!p) return;
       r.pending.delete(msg.id);
+      searchedOnReaders++;
       if ('result' in msg) return p.resolve(msg.result);
       const e = msg.error;
       p.reject(e.fhir ? new FhirError(e.kind, e.message, e.issues) : new Error(e.message));
@@ -74,11 +83,18 @@ export function poolSearches(engine: SearchEngine, opts: { root: ResourceStore; 
     get readers() {
       return readers.length;
     },
+    get readyReaders() {
+      return readers.filter((x) => x.ready).length;
+    },
+    get searchedOnReaders() {
+      return searchedOnReaders;
+    },
     search(store: ResourceStore, req: SearchRequest): Promise<SearchResult> {
-      if (store !== opts.root || readers.length === 0 || closing) return engine.search(store, req);
+      const ready = readers.filter((x) => x.ready);
+      if (store !== opts.root || ready.length === 0 || closing) return engine.search(store, req);
       // The reader with the fewest searches waiting, round robin among equals.
-      let r = readers[next++ % readers.length];
-      for (const other of readers) if (other.pending.size < r.pending.size) r = other;
+      let r = ready[next++ % ready.length];
+      for (const other of ready) if (other.pending.size < r.pending.size) r = other;
       const id = ++seq;
       return new Promise<SearchResult>((resolve, reject) => {
         r.pending.set(id, { resolve, reject, req });

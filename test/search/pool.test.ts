@@ -48,7 +48,18 @@ beforeAll(async () => {
   }
   const res = await fetch(inline.fhir, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
   expect(res.status).toBe(200);
+  // Until its reader is ready a server searches on the request thread: wait, so the comparisons below compare.
+  for (let i = 0; i < 200 && (await gauge(pooled, 'titrate_search_readers_ready')) < 1; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(await gauge(pooled, 'titrate_search_readers_ready')).toBe(1);
+  expect(await gauge(inline, 'titrate_search_readers_ready')).toBe(0);
 }, 60_000);
+
+async function gauge(srv: TestServer, name: string): Promise<number> {
+  const text = await (await fetch(`${srv.base}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  if (!m) throw new Error(`no ${name} in /metrics`);
+  return Number(m[1]);
+}
 afterAll(async () => {
   await pooled?.close();
   await inline?.close();
@@ -75,7 +86,10 @@ describe('searches on a reader thread', () => {
     'Patient/pool-p3/MedicationRequest?_sort=authoredon',
     'MedicationRequest?subject:Patient.name=jones&_total=accurate&_elements=status',
   ])('answers %s as the request thread does', async (query) => {
+    const onReaders = await gauge(pooled, 'titrate_search_reader_searches');
     const [a, b] = [await answer(pooled, query), await answer(inline, query)];
+    expect(await gauge(pooled, 'titrate_search_reader_searches')).toBe(onReaders + 1);
+    expect(await gauge(inline, 'titrate_search_reader_searches')).toBe(0);
     expect(a.status).toBe(200);
     expect(a).toEqual(b);
   });
@@ -132,7 +146,7 @@ describe('searches on a reader thread', () => {
 });
 
 describe('a reader thread that fails', () => {
-  it('hands its searches back to the request thread', async () => {
+  it('leaves searches on the request thread: until a reader is ready, and for good once it failed', async () => {
     const driver = openSqlite(':memory:');
     const engine = await createSearch({ baseUrl: 'http://t/fhir' });
     await migrate(driver, [...CORE_MIGRATIONS, ...engine.migrations]);
