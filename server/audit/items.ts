@@ -78,9 +78,9 @@ const INSTANCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
 
 /**
  * The patient of each interaction recorded without one (system and user tokens carry no patient context): the one
- * patient whose compartment the resource is in, read from the database, or the one patient a search names in its
- * compartment parameters (`patient=X`, `subject=Patient/X`). Left absent when there are none or several. Runs in
- * the writer thread, off the request path.
+ * patient whose compartment the resource is in, read from the database (its current version, or its last version
+ * with content once deleted), or the one patient a search names in its compartment parameters (`patient=X`,
+ * `subject=Patient/X`). Left absent when there are none or several. Runs in the writer thread, off the request path.
  */
 export async function addPatients(driver: SqlDriver, items: readonly AuditItem[], baseUrl: string): Promise<AuditItem[]> {
   const wanted = new Map<string, Set<string>>();
@@ -103,7 +103,12 @@ export async function addPatients(driver: SqlDriver, items: readonly AuditItem[]
         [type, ...slice],
       );
       for (const r of rows) {
-        const patients = r.content ? compartmentPatients(JSON.parse(r.content), baseUrl) : [];
+        // A deleted resource: its last version with content says whose it was.
+        const content = r.content ?? (await driver.query<{ content: string }>(
+          'SELECT content FROM resource_history WHERE type = ? AND id = ? AND content IS NOT NULL ORDER BY version DESC LIMIT 1',
+          [type, r.id],
+        ))[0]?.content;
+        const patients = content ? compartmentPatients(JSON.parse(content), baseUrl) : [];
         if (patients.length === 1) owner.set(`${type}/${r.id}`, patients[0]);
       }
     }

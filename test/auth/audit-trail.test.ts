@@ -50,6 +50,13 @@ describe.each(databases)('audit trail through the server ($label)', ({ db }) => 
       expect((await fetch(`${srv.fhir}/MedicationRequest/missing-one`, { headers: auth })).status).toBe(404);
       expect((await fetch(`${srv.fhir}/MedicationRequest?patient=trail-p&status=active`, { headers: auth })).status).toBe(200);
       expect((await fetch(`${srv.fhir}/MedicationRequest?status=active`, { headers: auth })).status).toBe(200);
+      // A second order, deleted: its AuditEvents still name the patient it belonged to.
+      const doomed = asJson(await (await fetch(`${srv.fhir}/MedicationRequest`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/trail-p' }, medicationCodeableConcept: { text: 'quetiapine' } }),
+      })).json()).id as string;
+      expect((await fetch(`${srv.fhir}/MedicationRequest/${doomed}`, { method: 'DELETE', headers: auth })).status).toBe(204);
 
       await srv.flushAudit();
       const metrics = await (await fetch(`${srv.base}/metrics`)).text();
@@ -70,7 +77,7 @@ describe.each(databases)('audit trail through the server ($label)', ({ db }) => 
       // A system token has no patient context: the writer finds the patient from the resource, or from the search.
       const ofPatient = asJson(await (await fetch(`${srv.fhir}/AuditEvent?patient=Patient/trail-p&_count=50`, { headers: auth })).json());
       const seen = ofPatient.entry.map((e: Json) => e.resource.subtype[0].code).sort();
-      expect(seen).toEqual(['create', 'read', 'read', 'read', 'read', 'read', 'search']);
+      expect(seen).toEqual(['create', 'create', 'delete', 'read', 'read', 'read', 'read', 'read', 'search']);
       const search = ofPatient.entry.find((e: Json) => e.resource.subtype[0].code === 'search').resource;
       const queried = search.entity.find((e: Json) => e.query !== undefined);
       expect(Buffer.from(queried.query, 'base64').toString('utf8')).toBe('patient=trail-p&status=active');
