@@ -7,6 +7,7 @@
 // worker defers materialising then, up to `maxLagMs`. If the worker fails, the writer falls back to the request
 // thread; a failed batch is reported to the caller (AuditSink keeps it for retry).
 import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DbLocation } from '../store/driver.ts';
@@ -54,8 +55,8 @@ export function eventLoopBusy(above: number): () => boolean {
   };
 }
 
-const BOOT = new URL('./boot.mjs', import.meta.url);
-const ENTRY = new URL('./worker.ts', import.meta.url).href;
+const BOOT = new URL('../boot-worker.cjs', import.meta.url);
+const ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const SAMPLE_MS = 250;
 
 export function createAuditWriter(opts: AuditWriterOptions): AuditWriter {

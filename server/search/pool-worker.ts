@@ -1,6 +1,6 @@
 // A search reader thread: its own connection to the server's SQLite file, running searches the request thread hands
 // over (pool.ts), so the SQLite work of a search runs beside the request thread instead of on it. Loaded through
-// audit/boot.mjs. In: { id, req } and { close }. Out: { ready } once, { id, result } or { id, error }, and { closed }.
+// boot-worker.cjs. In: { id, req } and { close }. Out: { ready } once, { id, result } or { id, error }, and { closed }.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DbLocation } from '../store/driver.ts';
 import { openAt } from '../store/open.ts';
@@ -20,27 +20,36 @@ export type FromPoolWorker = { ready: true } | { id: number; result: SearchResul
 
 const port = parentPort!;
 const init = (workerData as { init: PoolWorkerInit }).init;
-const driver = openAt(init.location);
-const engine = await createSearch({ baseUrl: init.baseUrl });
-// Reads only: the index hook is never called (no writes go through this store).
-const store = ResourceStore.open(driver, engine.indexHook);
 
-port.postMessage({ ready: true } satisfies FromPoolWorker);
-port.on('message', (msg: ToPoolWorker) => {
-  if ('close' in msg) {
-    void driver.close().then(() => {
-      port.postMessage({ closed: true } satisfies FromPoolWorker);
-      port.close();
-    });
-    return;
-  }
-  engine.search(store, msg.req).then(
-    (result) => port.postMessage({ id: msg.id, result } satisfies FromPoolWorker),
-    (err: unknown) => {
-      const error: WireError = err instanceof FhirError
-        ? { fhir: true, kind: err.kind, message: err.message, issues: err.issues }
-        : { fhir: false, message: err instanceof Error ? err.message : String(err) };
-      port.postMessage({ id: msg.id, error } satisfies FromPoolWorker);
-    },
-  );
+async function main(): Promise<void> {
+  const driver = openAt(init.location);
+  const engine = await createSearch({ baseUrl: init.baseUrl });
+  // Reads only: the index hook is never called (no writes go through this store).
+  const store = ResourceStore.open(driver, engine.indexHook);
+  port.on('message', (msg: ToPoolWorker) => {
+    if ('close' in msg) {
+      void driver.close().then(() => {
+        port.postMessage({ closed: true } satisfies FromPoolWorker);
+        port.close();
+      });
+      return;
+    }
+    engine.search(store, msg.req).then(
+      (result) => port.postMessage({ id: msg.id, result } satisfies FromPoolWorker),
+      (err: unknown) => {
+        const error: WireError = err instanceof FhirError
+          ? { fhir: true, kind: err.kind, message: err.message, issues: err.issues }
+          : { fhir: false, message: err instanceof Error ? err.message : String(err) };
+        port.postMessage({ id: msg.id, error } satisfies FromPoolWorker);
+      },
+    );
+  });
+  port.postMessage({ ready: true } satisfies FromPoolWorker);
+}
+
+// Loaded through boot-worker.cjs (no top-level await there); a failure to start ends the thread with the error.
+main().catch((err: unknown) => {
+  setImmediate(() => {
+    throw err;
+  });
 });

@@ -6,6 +6,7 @@
 // commits a write before it answers, so a search sent after that answer finds it. If a reader thread fails, its
 // searches and all later ones run on the request thread.
 import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { DbLocation } from '../store/driver.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
@@ -13,8 +14,8 @@ import { FhirError } from '../fhir/errors.ts';
 import type { SearchEngine, SearchRequest, SearchResult } from './engine.ts';
 import type { FromPoolWorker, PoolWorkerInit, ToPoolWorker } from './pool-worker.ts';
 
-const BOOT = new URL('../audit/boot.mjs', import.meta.url);
-const ENTRY = new URL('./pool-worker.ts', import.meta.url).href;
+const BOOT = new URL('../boot-worker.cjs', import.meta.url);
+const ENTRY = fileURLToPath(new URL('./pool-worker.ts', import.meta.url));
 
 export interface PooledSearch extends SearchEngine {
   /** Reader threads running now (started or still starting). */
