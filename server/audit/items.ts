@@ -70,10 +70,6 @@ export function decodeItems(json: string): AuditItem[] {
   return (JSON.parse(json) as WireItem[]).map((item) => (Array.isArray(item) ? { input: fromWire(item) } : item));
 }
 
-export function decodeEvents(json: string): fhir4.AuditEvent[] {
-  return toEvents(decodeItems(json));
-}
-
 const INSTANCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
 
 /**

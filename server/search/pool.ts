@@ -91,15 +91,20 @@ export function poolSearches(engine: SearchEngine, opts: { root: ResourceStore; 
       return searchedOnReaders;
     },
     search(store: ResourceStore, req: SearchRequest): Promise<SearchResult> {
-      const ready = readers.filter((x) => x.ready);
-      if (store !== opts.root || ready.length === 0 || closing) return engine.search(store, req);
-      // The reader with the fewest searches waiting, round robin among equals.
-      let r = ready[next++ % ready.length];
-      for (const other of ready) if (other.pending.size < r.pending.size) r = other;
+      if (store !== opts.root || closing) return engine.search(store, req);
+      // The ready reader with the fewest searches waiting, round robin among equals.
+      let r: Reader | undefined;
+      const start = next++;
+      for (let i = 0; i < readers.length; i++) {
+        const other = readers[(start + i) % readers.length];
+        if (other.ready && (!r || other.pending.size < r.pending.size)) r = other;
+      }
+      if (!r) return engine.search(store, req);
+      const reader = r;
       const id = ++seq;
       return new Promise<SearchResult>((resolve, reject) => {
-        r.pending.set(id, { resolve, reject, req });
-        r.worker.postMessage({ id, req } satisfies ToPoolWorker);
+        reader.pending.set(id, { resolve, reject, req });
+        reader.worker.postMessage({ id, req } satisfies ToPoolWorker);
       });
     },
     async close() {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { buildAuditEvent } from '../../server/auth/audit-event.ts';
 import { createAuditWriter, eventLoopBusy } from '../../server/audit/writer.ts';
-import { decodeEvents, encodeItems, prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
+import { decodeItems, encodeItems, prepareAuditInserts, storeAuditEvents, toEvents, type AuditItem } from '../../server/audit/items.ts';
 import { enqueue, materializeNext, queuedItems } from '../../server/audit/queue.ts';
 import { INDEX_TABLES } from '../../server/search/schema.ts';
 import { openSqlite } from '../../server/store/sqlite.ts';
@@ -190,11 +190,11 @@ describe('audit items on the wire and in audit_queue', () => {
       { input: { who: { clientId: 'pharmacy' }, what: 'MedicationRequest/m1/_history/2', outcome: 200, action: 'vread', recorded } },
       event('pa', 1),
     ];
-    expect(decodeEvents(encodeItems(items))).toEqual(toEvents(items));
+    expect(toEvents(decodeItems(encodeItems(items)))).toEqual(toEvents(items));
   });
 
   it('refuses an item format it does not know rather than guessing', () => {
-    expect(() => decodeEvents(JSON.stringify([[2, null]]))).toThrow('audit item format 2');
+    expect(() => decodeItems(JSON.stringify([[2, null]]))).toThrow('audit item format 2');
   });
 });
 
