@@ -24,6 +24,8 @@ export interface PooledSearch extends SearchEngine {
   readonly readyReaders: number;
   /** Searches answered by reader threads since start. */
   readonly searchedOnReaders: number;
+  /** Times a reader reloaded planner statistics another connection refreshed (pool-worker.ts). */
+  readonly statisticsReloads: number;
   close(): Promise<void>;
 }
 
@@ -39,20 +41,29 @@ interface Reader {
  * `engine` with searches on `root` sent to `size` reader threads over `location` (a SQLite file). Size 0, or an
  * in-memory database, returns the engine's own search (no threads).
  */
-export function poolSearches(engine: SearchEngine, opts: { root: ResourceStore; location: DbLocation; baseUrl: string; size: number; log: Logger }): PooledSearch {
+export function poolSearches(
+  engine: SearchEngine,
+  opts: {
+    root: ResourceStore; location: DbLocation; baseUrl: string; size: number; log: Logger;
+    /** The module a reader thread runs (a file path); pool-worker.ts unless a test stands in a failing one. */
+    entry?: string;
+  },
+): PooledSearch {
   const usable = opts.size > 0 && opts.location.kind === 'sqlite' && opts.location.file !== ':memory:';
   const readers: Reader[] = [];
   let seq = 0;
   let next = 0;
   let closing = false;
   let searchedOnReaders = 0;
+  let statisticsReloads = 0;
 
   const start = (): Reader => {
     const init: PoolWorkerInit = { location: opts.location, baseUrl: opts.baseUrl };
-    const r: Reader = { worker: new Worker(BOOT, { workerData: { entry: ENTRY, init } }), ready: false, pending: new Map() };
+    const r: Reader = { worker: new Worker(BOOT, { workerData: { entry: opts.entry ?? ENTRY, init } }), ready: false, pending: new Map() };
     r.worker.on('message', (msg: FromPoolWorker) => {
       if ('closed' in msg) return r.closed?.();
       if ('ready' in msg) return void (r.ready = true);
+      if ('statisticsReloaded' in msg) return void statisticsReloads++;
       const p = r.pending.get(msg.id);
       if (!p) return;
       r.pending.delete(msg.id);
@@ -89,6 +100,9 @@ export function poolSearches(engine: SearchEngine, opts: { root: ResourceStore; 
     },
     get searchedOnReaders() {
       return searchedOnReaders;
+    },
+    get statisticsReloads() {
+      return statisticsReloads;
     },
     search(store: ResourceStore, req: SearchRequest): Promise<SearchResult> {
       if (store !== opts.root || closing) return engine.search(store, req);

@@ -165,6 +165,78 @@ describe('a reader thread that fails', () => {
   }, 20_000);
 });
 
+describe('a reader thread that fails mid-search', () => {
+  it('hands the searches it had not answered back to the request thread, which answers them', async () => {
+    const fileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-pool-dying-'));
+    const driver = openSqlite(path.join(fileDir, 'store.sqlite'));
+    const engine = await createSearch({ baseUrl: 'http://t/fhir' });
+    await migrate(driver, [...CORE_MIGRATIONS, ...engine.migrations]);
+    const root = ResourceStore.open(driver, engine.indexHook);
+    const now = new Date().toISOString();
+    await root.insertNew(
+      [1, 2, 3].map((i) => ({ type: 'Patient', id: `d${i}`, resource: { resourceType: 'Patient', name: [{ family: i === 2 ? 'Other' : 'Dying' }] } })),
+      now,
+    );
+    const logged: { event?: string; err?: string }[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line) as { event?: string; err?: string }) });
+    const pool = poolSearches(engine, {
+      root, location: { kind: 'sqlite', file: path.join(fileDir, 'store.sqlite') }, baseUrl: 'http://t/fhir', size: 1, log,
+      entry: path.join(import.meta.dirname, 'fixtures', 'dying-reader.ts'),
+    });
+    for (let i = 0; i < 200 && pool.readyReaders < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(pool.readyReaders).toBe(1);
+    // Three searches sent to the reader before it fails on the first: all three come back, answered here.
+    const sent = [['name', 'dying'], ['name', 'other'], ['_id', 'd3']].map(([k, v]) => pool.search(root, { type: 'Patient', params: [[k, v]], strict: true }));
+    const answers = await Promise.all(sent);
+    expect(answers.map((a) => a.matches.map((m) => m.id))).toEqual([['d1', 'd3'], ['d2'], ['d3']]);
+    expect(pool.readers).toBe(0);
+    expect(pool.searchedOnReaders).toBe(0);
+    expect(logged.filter((l) => l.event === 'search.reader-failed')).toHaveLength(1);
+    // Later searches run here for good.
+    expect((await pool.search(root, { type: 'Patient', params: [['name', 'dying']], strict: true })).matches).toHaveLength(2);
+    await pool.close();
+    await driver.close();
+    fs.rmSync(fileDir, { recursive: true, force: true });
+  }, 20_000);
+});
+
+describe('planner statistics on a reader', () => {
+  it('are reloaded once the writing connection refreshes them, so a reader does not plan with the ones it opened with', async () => {
+    const fileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'titrate-pool-stats-'));
+    const dbFile = path.join(fileDir, 'store.sqlite');
+    const driver = openSqlite(dbFile);
+    const engine = await createSearch({ baseUrl: 'http://t/fhir' });
+    await migrate(driver, [...CORE_MIGRATIONS, ...engine.migrations]);
+    const root = ResourceStore.open(driver, engine.indexHook);
+    const pool = poolSearches(engine, { root, location: { kind: 'sqlite', file: dbFile }, baseUrl: 'http://t/fhir', size: 1, log: pino({ level: 'silent' }) });
+    for (let i = 0; i < 200 && pool.readyReaders < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(pool.readyReaders).toBe(1);
+    const stat = async () => (await driver.query<{ stat: string }>("SELECT stat FROM sqlite_stat1 WHERE idx = 'sqlite_autoindex_resources_1'"))[0]?.stat;
+    const now = new Date().toISOString();
+    const patients = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ type: 'Patient', id: `s${from + i}`, resource: { resourceType: 'Patient', name: [{ family: `F${(from + i) % 7}` }] } }));
+    // Statistics the reader opened with, then new ones (what store/sqlite.ts does when the resources double).
+    await root.insertNew(patients(0, 50), now);
+    await driver.exec('ANALYZE');
+    for (let i = 0; i < 100 && pool.statisticsReloads < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    const first = pool.statisticsReloads;
+    await root.insertNew(patients(50, 950), now);
+    await driver.exec('ANALYZE');
+    expect(await stat()).toMatch(/^1000 /);
+    for (let i = 0; i < 100 && pool.statisticsReloads <= first; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(pool.statisticsReloads).toBe(first + 1);
+    // Nothing changed since: no further reload, and searches still answer from the reader.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(pool.statisticsReloads).toBe(first + 1);
+    const found = await pool.search(root, { type: 'Patient', params: [['family', 'F3'], ['_total', 'accurate'], ['_count', '5']], strict: true });
+    expect(found.total).toBe(143);
+    expect(pool.searchedOnReaders).toBe(1);
+    await pool.close();
+    await driver.close();
+    fs.rmSync(fileDir, { recursive: true, force: true });
+  }, 30_000);
+});
+
 describe('SEARCH_READERS', () => {
   it('defaults to one fewer than the cores (at most 2) and refuses what is not 0–16', () => {
     expect(readConfig({}).searchReaders).toBe(Math.min(2, Math.max(0, os.availableParallelism() - 1)));
