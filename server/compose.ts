@@ -123,6 +123,7 @@ export async function composeServer(deps: ComposeDeps): Promise<Composed> {
         // A backend service's subject is its client id: it is recorded once, as the requesting application.
         who: { clientId: p.clientId, user: p.fhirUser, subject: p.kind === 'system' ? undefined : p.subject },
         what: entry.what,
+        version: entry.version,
         query: entry.query,
         patient: p.patient ?? (entry.what?.startsWith('Patient/') ? entry.what.split('/')[1] : undefined),
         outcome: entry.status,

@@ -12,7 +12,8 @@ export type AuditItem = { readonly event: fhir4.AuditEvent } | { readonly input:
 
 /**
  * The wire (and audit_queue) form of an interaction's facts: a flat array, cheaper to stringify than the object with
- * its Date, led by a format number so queued rows stay readable after an upgrade. Absent fields are null.
+ * its Date, led by a format number so queued rows stay readable after an upgrade. Absent fields are null. Fields
+ * added later go at the end and may be missing from rows queued before them (format 1 gained `version`).
  */
 type WireInput = [
   format: 1,
@@ -30,13 +31,15 @@ type WireInput = [
   requestId: string | null,
   query: string | null,
   observer: string | null,
+  version?: number | null,
 ];
 type WireItem = { event: fhir4.AuditEvent } | WireInput;
 
 function toWire(i: AuditInput): WireInput {
   const w = i.who;
   return [1, i.kind ?? null, w.clientId ?? null, w.user ?? null, w.subject ?? null, w.address ?? null, i.what ?? null, i.patient ?? null,
-    i.outcome, i.outcomeDesc ?? null, i.action, i.recorded.getTime(), i.requestId ?? null, i.query ?? null, i.observer ?? null];
+    i.outcome, i.outcomeDesc ?? null, i.action, i.recorded.getTime(), i.requestId ?? null, i.query ?? null, i.observer ?? null,
+    i.version ?? null];
 }
 
 function fromWire(w: WireInput): AuditInput {
@@ -55,6 +58,7 @@ function fromWire(w: WireInput): AuditInput {
     requestId: opt(w[12]),
     query: opt(w[13]),
     observer: opt(w[14]),
+    version: opt(w[15] ?? null),
   };
 }
 
@@ -70,27 +74,62 @@ export function decodeItems(json: string): AuditItem[] {
   return (JSON.parse(json) as WireItem[]).map((item) => (Array.isArray(item) ? { input: fromWire(item) } : item));
 }
 
-const INSTANCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+const INSTANCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([^/]+))?$/;
 
 /**
  * The patient of each interaction recorded without one (system and user tokens carry no patient context): the one
- * patient whose compartment the resource is in, read from the database (its current version, or its last version
- * with content once deleted), or the one patient a search names in its compartment parameters (`patient=X`,
- * `subject=Patient/X`). Left absent when there are none or several. Runs in the writer thread, off the request path.
+ * patient whose compartment the resource is in, read from the database, or the one patient a search names in its
+ * compartment parameters (`patient=X`, `subject=Patient/X`). Left absent when there are none or several. The
+ * resource is read at the version the interaction touched (its ETag, or a vread's `_history/v`), so a later update
+ * that moves it to another patient does not move its past reads; a deletion, or an interaction without a version,
+ * is read at the last version with content. Runs in the writer thread, off the request path.
  */
 export async function addPatients(driver: SqlDriver, items: readonly AuditItem[], baseUrl: string): Promise<AuditItem[]> {
-  const wanted = new Map<string, Set<string>>();
+  const targets = new Map<string, { type: string; id: string; version?: number; key: string }>();
   const target = (input: AuditInput) => {
     if ((input.kind ?? 'rest') !== 'rest' || input.patient !== undefined || !input.what) return undefined;
     const m = INSTANCE.exec(input.what);
-    return m && PATIENT_COMPARTMENT_TYPES.has(m[1]) ? { type: m[1], id: m[2] } : undefined;
+    if (!m || !PATIENT_COMPARTMENT_TYPES.has(m[1])) return undefined;
+    const named = m[3] !== undefined && /^[1-9]\d{0,14}$/.test(m[3]) ? Number(m[3]) : undefined;
+    const version = input.version ?? named;
+    return { type: m[1], id: m[2], version, key: `${m[1]}/${m[2]}${version === undefined ? '' : `/${version}`}` };
   };
   for (const item of items) {
     const t = 'input' in item ? target(item.input) : undefined;
-    if (t) (wanted.get(t.type) ?? wanted.set(t.type, new Set()).get(t.type)!).add(t.id);
+    if (t) targets.set(t.key, t);
   }
   const owner = new Map<string, string>();
-  for (const [type, ids] of wanted) {
+  const own = (key: string, content: string | null | undefined) => {
+    const patients = content ? compartmentPatients(JSON.parse(content), baseUrl) : [];
+    if (patients.length === 1) owner.set(key, patients[0]);
+  };
+  const addTo = (m: Map<string, Set<string>>, type: string, id: string) => void (m.get(type) ?? m.set(type, new Set()).get(type)!).add(id);
+  const latest = new Map<string, Set<string>>();
+  const byType = new Map<string, { id: string; version: number; key: string }[]>();
+  for (const t of targets.values()) {
+    if (t.version === undefined) addTo(latest, t.type, t.id);
+    else (byType.get(t.type) ?? byType.set(t.type, []).get(t.type)!).push({ id: t.id, version: t.version, key: t.key });
+  }
+  // Versions touched: primary-key lookups in the history, 100 at a time.
+  for (const [type, list] of byType) {
+    for (let i = 0; i < list.length; i += 100) {
+      const slice = list.slice(i, i + 100);
+      const rows = await driver.query<{ id: string; version: number | string; content: string | null }>(
+        `SELECT id, version, content FROM resource_history WHERE type = ? AND (${slice.map(() => '(id = ? AND version = ?)').join(' OR ')})`,
+        [type, ...slice.flatMap((v) => [v.id, v.version])],
+      );
+      const found = new Map(rows.map((r) => [`${type}/${r.id}/${Number(r.version)}`, r.content]));
+      for (const v of slice) {
+        const content = found.get(v.key);
+        // A deletion's version has no content: whose it was is in the version before.
+        if (content) own(v.key, content);
+        else addTo(latest, type, v.id);
+      }
+    }
+  }
+  // Without a version: the current resource, or its last version with content once deleted.
+  const current = new Map<string, string | null>();
+  for (const [type, ids] of latest) {
     const list = [...ids];
     for (let i = 0; i < list.length; i += 200) {
       const slice = list.slice(i, i + 200);
@@ -99,20 +138,19 @@ export async function addPatients(driver: SqlDriver, items: readonly AuditItem[]
         [type, ...slice],
       );
       for (const r of rows) {
-        // A deleted resource: its last version with content says whose it was.
         const content = r.content ?? (await driver.query<{ content: string }>(
           'SELECT content FROM resource_history WHERE type = ? AND id = ? AND content IS NOT NULL ORDER BY version DESC LIMIT 1',
           [type, r.id],
-        ))[0]?.content;
-        const patients = content ? compartmentPatients(JSON.parse(content), baseUrl) : [];
-        if (patients.length === 1) owner.set(`${type}/${r.id}`, patients[0]);
+        ))[0]?.content ?? null;
+        current.set(`${type}/${r.id}`, content);
       }
     }
   }
+  for (const t of targets.values()) if (!owner.has(t.key) && current.has(`${t.type}/${t.id}`)) own(t.key, current.get(`${t.type}/${t.id}`));
   return items.map((item) => {
     if (!('input' in item) || item.input.patient !== undefined || (item.input.kind ?? 'rest') !== 'rest') return item;
     const t = target(item.input);
-    const patient = t ? owner.get(`${t.type}/${t.id}`) : searchedPatient(item.input, baseUrl);
+    const patient = t ? owner.get(t.key) : searchedPatient(item.input, baseUrl);
     return patient === undefined ? item : { input: { ...item.input, patient } };
   });
 }

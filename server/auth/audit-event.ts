@@ -22,6 +22,8 @@ export interface AuditInput {
   };
   /** What was acted on: `Type/id` or `Type/id/_history/v`, or a type for searches. */
   readonly what?: string;
+  /** The version of `what` read or written, when known: the audit writer takes the patient from that version. */
+  readonly version?: number;
   /** Patient id whose data was touched. */
   readonly patient?: string;
   /** HTTP status, or an explicit outcome. */

@@ -39,6 +39,8 @@ export interface AuditEntry {
   what?: string;
   /** A search's query string, as the client sent its parameters. */
   query?: string;
+  /** The version an instance interaction read or wrote (its response's ETag). */
+  version?: number;
   status: number;
   principal: Principal;
   requestId: string;

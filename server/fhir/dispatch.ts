@@ -18,6 +18,14 @@ function whatOf(p: RouteParams): string | undefined {
   return what || undefined;
 }
 
+/** The version in a response's ETag (`W/"3"`): what a read, vread, create, update, patch or delete touched. */
+function versionOf(res: FhirResponse): number | undefined {
+  const tag = res.headers?.ETag;
+  if (tag === undefined) return undefined;
+  const m = /^W\/"([1-9]\d{0,14})"$/.exec(tag);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** A create is recorded as the resource it made, `Type/id`, read from its Location header (`…/Type/id/_history/v`). */
 function createdWhat(res: FhirResponse): string | undefined {
   const m = /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})\/_history\/[^/]+$/.exec(res.headers?.Location ?? '');
@@ -37,7 +45,8 @@ export async function dispatch(ctx: FhirContext, table: readonly Interaction[], 
   };
   try {
     const res = await interaction.handler(ctx, req, params);
-    ctx.audit!({ ...entry, ...(audited === 'create' && { what: createdWhat(res) ?? entry.what }), status: res.status });
+    const version = audited !== 'search' && audited !== 'history' && audited !== 'operation' ? versionOf(res) : undefined;
+    ctx.audit!({ ...entry, ...(audited === 'create' && { what: createdWhat(res) ?? entry.what }), ...(version !== undefined && { version }), status: res.status });
     return res;
   } catch (err) {
     ctx.audit!({ ...entry, status: err instanceof FhirError ? ERROR_TABLE[err.kind].status : 500 });

@@ -57,6 +57,19 @@ describe.each(databases)('audit trail through the server ($label)', ({ db }) => 
         body: JSON.stringify({ resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/trail-p' }, medicationCodeableConcept: { text: 'quetiapine' } }),
       })).json()).id as string;
       expect((await fetch(`${srv.fhir}/MedicationRequest/${doomed}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+      // A third order, read, then moved to another patient before the writer stored anything: what was done with
+      // its first version stays with the first patient, what was done with the second goes to the other.
+      const order = { resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/trail-p' }, medicationCodeableConcept: { text: 'lamotrigine' } };
+      const moved = asJson(await (await fetch(`${srv.fhir}/MedicationRequest`, { method: 'POST', headers: { ...auth, 'content-type': 'application/fhir+json' }, body: JSON.stringify(order) })).json()).id as string;
+      expect((await fetch(`${srv.fhir}/MedicationRequest/${moved}`, { headers: auth })).status).toBe(200);
+      const update = await fetch(`${srv.fhir}/MedicationRequest/${moved}`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({ ...order, id: moved, subject: { reference: 'Patient/trail-q' } }),
+      });
+      expect(update.status).toBe(200);
+      expect((await fetch(`${srv.fhir}/MedicationRequest/${moved}/_history/1`, { headers: auth })).status).toBe(200);
+      expect((await fetch(`${srv.fhir}/MedicationRequest/${moved}`, { headers: auth })).status).toBe(200);
 
       await srv.flushAudit();
       const metrics = await (await fetch(`${srv.base}/metrics`)).text();
@@ -77,7 +90,9 @@ describe.each(databases)('audit trail through the server ($label)', ({ db }) => 
       // A system token has no patient context: the writer finds the patient from the resource, or from the search.
       const ofPatient = asJson(await (await fetch(`${srv.fhir}/AuditEvent?patient=Patient/trail-p&_count=50`, { headers: auth })).json());
       const seen = ofPatient.entry.map((e: Json) => e.resource.subtype[0].code).sort();
-      expect(seen).toEqual(['create', 'create', 'delete', 'read', 'read', 'read', 'read', 'read', 'search']);
+      expect(seen).toEqual(['create', 'create', 'create', 'delete', 'read', 'read', 'read', 'read', 'read', 'read', 'search', 'vread']);
+      const ofOther = asJson(await (await fetch(`${srv.fhir}/AuditEvent?patient=Patient/trail-q&_count=50`, { headers: auth })).json());
+      expect(ofOther.entry.map((e: Json) => e.resource.subtype[0].code).sort()).toEqual(['read', 'update']);
       const search = ofPatient.entry.find((e: Json) => e.resource.subtype[0].code === 'search').resource;
       const queried = search.entity.find((e: Json) => e.query !== undefined);
       expect(Buffer.from(queried.query, 'base64').toString('utf8')).toBe('patient=trail-p&status=active');

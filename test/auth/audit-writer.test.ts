@@ -193,6 +193,17 @@ describe('audit items on the wire and in audit_queue', () => {
     expect(toEvents(decodeItems(encodeItems(items)))).toEqual(toEvents(items));
   });
 
+  it('carry the version an interaction touched; rows queued before that field existed decode without it', () => {
+    const item: AuditItem = { input: { who: { clientId: 'c' }, what: 'MedicationRequest/m1', version: 3, outcome: 200, action: 'read', recorded: new Date('2026-12-01T10:11:12.345Z') } };
+    const [back] = decodeItems(encodeItems([item]));
+    expect('input' in back && back.input.version).toBe(3);
+    const wire = (JSON.parse(encodeItems([item])) as unknown[][])[0];
+    expect(wire).toHaveLength(16);
+    const [older] = decodeItems(JSON.stringify([wire.slice(0, 15)]));
+    expect('input' in older && older.input.version).toBeUndefined();
+    expect(toEvents([older])).toEqual(toEvents([item]));
+  });
+
   it('refuses an item format it does not know rather than guessing', () => {
     expect(() => decodeItems(JSON.stringify([[2, null]]))).toThrow('audit item format 2');
   });
