@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startProcess } from './processes.ts';
+import { backendClient, fetchToken } from './scenarios.ts';
 import { formulary, generatePatients } from './search-data.ts';
 import { openSqlite } from '../server/store/sqlite.ts';
 import { migrate, CORE_MIGRATIONS } from '../server/store/migrations.ts';
@@ -77,6 +78,50 @@ async function warm(file: string): Promise<void> {
   }
 }
 
+/**
+ * Memory in the default configuration, AUTH=smart: the audit writer thread runs beside the search reader, and every
+ * search leaves an AuditEvent. On a copy of the file (the AuditEvents are written into it), the four queries with a
+ * backend-services token; prints RSS after each query, and once the audit backlog is stored.
+ */
+async function smartMemory(file: string, port: number, size: number, patients: number, seconds: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(path.dirname(file), 'titrate-bench-smart-'));
+  try {
+    const copy = path.join(dir, 'copy.sqlite');
+    fs.copyFileSync(file, copy);
+    await warm(copy);
+    const client = await backendClient();
+    const server = await startProcess('server/main.ts', {
+      PORT: String(port), AUTH: 'smart', DEMO: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SQLITE_PATH: copy,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, SMART_CLIENTS: client.clientsFile,
+    }, '/readyz');
+    try {
+      const headers = { authorization: `Bearer ${await fetchToken(client, `${server.url}/auth/token`)}` };
+      const during: string[] = [];
+      for (const q of QUERIES) {
+        const r = await autocannon({
+          url: server.url, connections: 32, duration: seconds, headers,
+          requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: q.path(`pt${Math.floor(Math.random() * patients)}`) }) }],
+        });
+        if (r.errors + r.non2xx > 0) throw new Error(`AUTH=smart ${q.name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+        during.push(`${server.rssMb() ?? '?'} MB (${Math.round(r.requests.average)} req/s)`);
+      }
+      const started = performance.now();
+      for (;;) {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        const backlog = [...text.matchAll(/^titrate_audit_(?:buffered|queued)_items (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+        if (backlog === 0 || performance.now() - started > 180_000) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const storedS = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(`  AUTH=smart at ${size} resources (audit writer and search reader threads), RSS after each query: ${during.join(', ')}; ${server.rssMb() ?? '?'} MB once the audit backlog was stored (${storedS} s)`);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchQueries(base: string, size: number, patients: number, seconds: number, bare: () => Promise<number>): Promise<SearchRow[]> {
   const rows: SearchRow[] = [];
   for (const q of QUERIES) {
@@ -93,7 +138,8 @@ export async function benchQueries(base: string, size: number, patients: number,
 }
 
 /**
- * The search queries at each of BENCH_SEARCH_SIZES (default 10000; e.g. 10000,1000000), one SQLite file per size.
+ * The search queries at each of BENCH_SEARCH_SIZES (default 10000; e.g. 10000,1000000), one SQLite file per size;
+ * then, for memory, the largest size with AUTH=smart (smartMemory).
  * BENCH_SEARCH_DIR keeps the files there between runs (a 1 M file takes minutes to generate); otherwise a
  * temporary directory is removed afterwards.
  */
@@ -121,6 +167,11 @@ export async function benchSearchSizes(port: number, seconds: number, bare: () =
         console.log(`  server RSS after the queries at ${size} resources: ${server.rssMb() ?? '?'} MB`);
       } finally {
         await server.stop();
+      }
+      // The largest size again with AUTH=smart, for memory (BENCH_SEARCH_SMART=0 leaves it out).
+      if (size === sizes[sizes.length - 1] && process.env.BENCH_SEARCH_SMART !== '0') {
+        console.log(`… search: AUTH=smart over a copy of ${file}, for memory`);
+        await smartMemory(file, port, size, patients, seconds);
       }
     }
   } finally {
