@@ -91,5 +91,14 @@ export function sendFhir(res: Response, fr: FhirResponse, query: [string, string
     body = elements ? applyElements(resource, elements.split(',').map((e) => e.trim())) : applySummary(resource, summary!);
   }
   res.setHeader('Content-Type', FHIR_JSON);
-  res.send(typeof body === 'string' ? body : JSON.stringify(body, null, pretty ? 2 : undefined));
+  const text = typeof body === 'string' ? body : JSON.stringify(body, null, pretty ? 2 : undefined);
+  if (res.req.headers['if-none-match'] !== undefined || res.req.headers['if-modified-since'] !== undefined) {
+    // Express answers a conditional request whose validators match with 304 (the interactions that support it do too).
+    res.send(text);
+    return;
+  }
+  // The text goes out as is: Node writes headers and body in one piece, where res.send would first copy the body
+  // into a Buffer and write the two separately (HEAD: Node sends the headers only).
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
