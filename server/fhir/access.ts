@@ -53,7 +53,9 @@ export function filterVisible(ctx: FhirContext, rows: StoredResource[], interact
     // A deletion carries no content to test, so only unrestricted callers see it.
     if (row.deleted || row.json === null) return interaction === 'history' && decisionFor(ctx, decisions, row.type, interaction)?.restrictions.length === 0;
     const decision = decisionFor(ctx, decisions, row.type, interaction);
-    return decision !== null && visible(JSON.parse(row.json) as Record<string, unknown>, decision.restrictions);
+    if (decision === null) return false;
+    // Parsed only when a restriction looks inside (a patient compartment, a scope filter).
+    return decision.restrictions.length === 0 || visible(JSON.parse(row.json) as Record<string, unknown>, decision.restrictions);
   });
 }
 
