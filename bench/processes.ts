@@ -40,10 +40,11 @@ function rssOf(pid: number | undefined): number | undefined {
 
 export async function startProcess(script: string, env: Record<string, string>, readyPath: string): Promise<Running & { startMs: number }> {
   const port = env.PORT;
-  // The flags npm start and docker-compose use (package.json "start"), for Titrate and the bare Express alike.
+  // The flags and malloc setting npm start and docker-compose use (package.json "start"), for Titrate and the bare
+  // Express alike.
   const proc = spawn(process.execPath, ['--max-semi-space-size=16', '--v8-pool-size=0', '--import', 'tsx', path.join(ROOT, script)], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
