@@ -62,3 +62,14 @@ export async function startProcess(script: string, env: Record<string, string>, 
       }),
   };
 }
+
+/** Waits until a server's audit backlog (buffered and queued items, from /metrics) is empty; returns how long it took. */
+export async function auditDrained(base: string, timeoutMs = 120_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const backlog = [...text.matchAll(/^titrate_audit_(?:buffered|queued)_items (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    if (backlog === 0 || performance.now() - started > timeoutMs) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

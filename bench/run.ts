@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { startProcess, type Running } from './processes.ts';
+import { auditDrained, startProcess, type Running } from './processes.ts';
 import { backendClient, fetchToken, thirtyDrugPatientBundle } from './scenarios.ts';
 import { benchSearchSizes, type SearchRow } from './search-http.ts';
 import { benchValidation } from './validation.ts';
@@ -97,17 +97,6 @@ async function benchTitrate(db: 'sqlite' | 'postgres', bare: autocannon.Result, 
   } finally {
     await server.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Waits until a server's audit backlog (buffered and queued items, from /metrics) is empty; returns how long it took. */
-async function auditDrained(base: string, timeoutMs = 120_000): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    const backlog = [...text.matchAll(/^titrate_audit_(?:buffered|queued)_items (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-    if (backlog === 0 || performance.now() - started > timeoutMs) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { startProcess } from './processes.ts';
+import { auditDrained, startProcess } from './processes.ts';
 import { backendClient, fetchToken } from './scenarios.ts';
 import { formulary, generatePatients } from './search-data.ts';
 import { openSqlite } from '../server/store/sqlite.ts';
@@ -105,14 +105,7 @@ async function smartMemory(file: string, port: number, size: number, patients: n
         if (r.errors + r.non2xx > 0) throw new Error(`AUTH=smart ${q.name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
         during.push(`${server.rssMb() ?? '?'} MB (${Math.round(r.requests.average)} req/s)`);
       }
-      const started = performance.now();
-      for (;;) {
-        const text = await (await fetch(`${server.url}/metrics`)).text();
-        const backlog = [...text.matchAll(/^titrate_audit_(?:buffered|queued)_items (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-        if (backlog === 0 || performance.now() - started > 180_000) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const storedS = ((performance.now() - started) / 1000).toFixed(1);
+      const storedS = ((await auditDrained(server.url, 180_000)) / 1000).toFixed(1);
       console.log(`  AUTH=smart at ${size} resources (audit writer and search reader threads), RSS after each query: ${during.join(', ')}; ${server.rssMb() ?? '?'} MB once the audit backlog was stored (${storedS} s)`);
     } finally {
       await server.stop();

@@ -2,6 +2,7 @@
 // Each interaction is audited here, so batch and transaction entries are audited one by one.
 import type { AuditEntry, FhirContext, FhirRequest, FhirResponse, RouteParams } from './context.ts';
 import { ERROR_TABLE, FhirError } from './errors.ts';
+import { parseVersionTag } from './representation.ts';
 import { matchInteraction, type Interaction, type InteractionCode } from './interaction-table.ts';
 
 const AUDITED: Partial<Record<InteractionCode, AuditEntry['interaction']>> = {
@@ -18,12 +19,10 @@ function whatOf(p: RouteParams): string | undefined {
   return what || undefined;
 }
 
-/** The version in a response's ETag (`W/"3"`): what a read, vread, create, update, patch or delete touched. */
+/** The version in a response's ETag (always etagOf's `W/"3"`): what a read, vread, create, update, patch or delete touched. */
 function versionOf(res: FhirResponse): number | undefined {
   const tag = res.headers?.ETag;
-  if (tag === undefined) return undefined;
-  const m = /^W\/"([1-9]\d{0,14})"$/.exec(tag);
-  return m ? Number(m[1]) : undefined;
+  return tag === undefined ? undefined : parseVersionTag(tag, 'ETag');
 }
 
 /** A create is recorded as the resource it made, `Type/id`, read from its Location header (`…/Type/id/_history/v`). */

@@ -97,8 +97,8 @@ export function sendFhir(res: Response, fr: FhirResponse, query: [string, string
     res.send(text);
     return;
   }
-  // The text goes out as is: Node writes headers and body in one piece, where res.send would first copy the body
-  // into a Buffer and write the two separately (HEAD: Node sends the headers only).
+  // The text goes out as is: Node prepends the headers to it as one string, where res.send would first copy the
+  // body into a Buffer and queue it after the headers (HEAD: Node sends the headers only).
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
 }
